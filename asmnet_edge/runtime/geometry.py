@@ -11,7 +11,7 @@ Pixel coordinates follow the pixel-centre convention: pixel (col, row) is centre
 >>> norm = normalise_landmarks(image_to_crop(pts, box, 224), 224, sign=1.0)
 >>> norm.round(3).tolist()
 [[0.0, 0.0], [-0.5, -0.5]]
->>> crop_to_image(denormalise_landmarks(norm, 224, sign=1.0), box, 224).tolist()
+>>> crop_to_image(denormalise_landmarks(norm, 224, sign=1.0), box, 224).round(9).tolist()
 [[60.0, 120.0], [10.0, 20.0]]
 """
 
