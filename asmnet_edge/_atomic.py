@@ -33,9 +33,9 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(
-        prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent
-    )
+    # the temp name ends with the target's full name, so writers that check extensions
+    # (Keras' ".weights.h5", OpenCV's ".png") accept it
+    handle, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=f"-{target.name}", dir=target.parent)
     os.close(handle)
     tmp = Path(tmp_name)
     try:

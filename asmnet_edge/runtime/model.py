@@ -88,7 +88,11 @@ class LiteModel:
 
     def run_raw(self, crop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Dequantised network outputs for one crop: (2n,) landmark values, (3,) pose values."""
-        outputs = self._runner(**{self.metadata.input_name: self.input_tensor(crop)})
+        return self.run_tensor(self.input_tensor(crop))
+
+    def run_tensor(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Like :meth:`run_raw` for a tensor made by :meth:`input_tensor` (lets callers time the two)."""
+        outputs = self._runner(**{self.metadata.input_name: tensor})
         landmarks = _dequantise(outputs[self.metadata.landmarks_output], self._landmarks)
         pose = _dequantise(outputs[self.metadata.pose_output], self._pose)
         return landmarks.reshape(-1), pose.reshape(-1)

@@ -1,0 +1,152 @@
+"""Training augmentation that moves the landmarks (and the pose) with the image.
+
+One affine warp makes the crop: random rotation and x/y scale about the face centre, then the
+ASMNet crop of the moved landmarks with a random margin per side (a random translation). Then
+photometric changes: brightness, contrast, gamma, colour, grey, blur, noise. A horizontal flip
+mirrors the points with the dataset's permutation and negates yaw and roll.
+
+Rotating the image counter-clockwise by theta changes roll by -theta (the pose convention puts the
+in-plane rotation leftmost: R = Rz(-roll) Rx(-pitch) Ry(yaw)).
+
+>>> import numpy as np
+>>> bool(np.all(MIRROR_68[MIRROR_68] == np.arange(68))), bool(np.all(MIRROR_98[MIRROR_98] == np.arange(98)))
+(True, True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from asmnet_edge.runtime.geometry import crop_matrix, expand_box, landmark_box
+
+
+def _mirror_68() -> np.ndarray:
+    pairs = [(i, 16 - i) for i in range(8)]  # jaw
+    pairs += [(17 + i, 26 - i) for i in range(5)]  # brows
+    pairs += [(31, 35), (32, 34)]  # nostrils
+    pairs += [(36, 45), (37, 44), (38, 43), (39, 42), (40, 47), (41, 46)]  # eyes
+    pairs += [(48, 54), (49, 53), (50, 52), (55, 59), (56, 58)]  # outer lips
+    pairs += [(60, 64), (61, 63), (65, 67)]  # inner lips
+    return _from_pairs(68, pairs)
+
+
+def _mirror_98() -> np.ndarray:
+    pairs = [(i, 32 - i) for i in range(16)]  # jaw
+    pairs += [(33 + i, 46 - i) for i in range(5)] + [(38 + i, 50 - i) for i in range(4)]  # brows
+    pairs += [(55, 59), (56, 58)]  # nostrils
+    pairs += [(60, 72), (61, 71), (62, 70), (63, 69), (64, 68), (65, 75), (66, 74), (67, 73)]  # eyes
+    pairs += [(76, 82), (77, 81), (78, 80), (83, 87), (84, 86)]  # outer lips
+    pairs += [(88, 92), (89, 91), (93, 95), (96, 97)]  # inner lips, pupils
+    return _from_pairs(98, pairs)
+
+
+def _from_pairs(count: int, pairs: list[tuple[int, int]]) -> np.ndarray:
+    permutation = np.arange(count)
+    for left, right in pairs:
+        permutation[left], permutation[right] = right, left
+    return permutation
+
+
+MIRROR_68 = _mirror_68()
+MIRROR_98 = _mirror_98()
+MIRRORS = {68: MIRROR_68, 98: MIRROR_98}
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Ranges of the random changes; ``AugmentConfig.none()`` gives the deterministic eval crop."""
+
+    rotation_deg: float = 30.0
+    scale_range: tuple[float, float] = (0.8, 1.0)
+    margin_range: tuple[float, float] = (0.0, 0.10)
+    flip_probability: float = 0.5
+    brightness: float = 0.25
+    contrast: float = 0.3
+    gamma: float = 0.3
+    colour: float = 0.1
+    grey_probability: float = 0.1
+    blur_probability: float = 0.2
+    noise_probability: float = 0.3
+
+    @classmethod
+    def none(cls, margin: float = 0.05) -> AugmentConfig:
+        return cls(0.0, (1.0, 1.0), (margin, margin), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+
+
+def _draw_geometry(
+    landmarks: np.ndarray, size: int, rng: np.random.Generator, config: AugmentConfig
+) -> tuple[np.ndarray, float, bool]:
+    """The random image->crop affine (2x3), the rotation angle and whether to flip."""
+    centre = landmarks.mean(axis=0)
+    angle = rng.uniform(-config.rotation_deg, config.rotation_deg)
+    scale_x, scale_y = rng.uniform(*config.scale_range, size=2)
+    radians = np.deg2rad(angle)
+    # counter-clockwise on screen (image y points down), then anisotropic scale, about the centre
+    rotate = np.array([[np.cos(radians), np.sin(radians)], [-np.sin(radians), np.cos(radians)]])
+    linear = np.diag([scale_x, scale_y]) @ rotate
+    moved = (landmarks - centre) @ linear.T + centre
+    margins = tuple(rng.uniform(*config.margin_range, size=4))
+    box = expand_box(landmark_box(moved), margins)  # type: ignore[arg-type]
+    affine = np.hstack([linear, (centre - linear @ centre)[:, None]])
+    full = crop_matrix(box, size) @ np.vstack([affine, [0.0, 0.0, 1.0]])
+    return full, float(angle), bool(rng.uniform() < config.flip_probability)
+
+
+def _flip_points(points: np.ndarray, size: int) -> np.ndarray:
+    mirrored = points[MIRRORS[len(points)]] if len(points) in MIRRORS else points
+    return np.column_stack([size - 1.0 - mirrored[:, 0], mirrored[:, 1]])  # pixel centres: i -> S-1-i
+
+
+def augment_landmarks(
+    landmarks: np.ndarray, size: int, rng: np.random.Generator, config: AugmentConfig
+) -> np.ndarray:
+    """Crop-pixel landmarks of a random training crop, without touching pixels (for the PCA)."""
+    full, _, flip = _draw_geometry(landmarks, size, rng, config)
+    points = landmarks @ full[:, :2].T + full[:, 2]
+    return _flip_points(points, size) if flip else points
+
+
+def augment_crop(
+    image: np.ndarray,
+    landmarks: np.ndarray,
+    pose: np.ndarray,
+    size: int,
+    rng: np.random.Generator,
+    config: AugmentConfig,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One random training crop: (size x size x 3 uint8, landmarks in crop pixels, pose degrees)."""
+    import cv2
+
+    full, angle, flip = _draw_geometry(landmarks, size, rng, config)
+    crop = cv2.warpAffine(image, full, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    points = landmarks @ full[:, :2].T + full[:, 2]
+    new_pose = np.array(pose, dtype=np.float64).copy()
+    new_pose[2] -= angle
+    if flip:
+        crop = crop[:, ::-1]
+        points = _flip_points(points, size)
+        new_pose[[0, 2]] *= -1.0
+    return _photometric(np.ascontiguousarray(crop), rng, config), points, new_pose
+
+
+def _photometric(crop: np.ndarray, rng: np.random.Generator, config: AugmentConfig) -> np.ndarray:
+    import cv2
+
+    pixels = crop.astype(np.float32) / 255.0
+    pixels = pixels * (1.0 + rng.uniform(-config.contrast, config.contrast))
+    pixels = pixels + rng.uniform(-config.brightness, config.brightness)
+    pixels = pixels * (1.0 + rng.uniform(-config.colour, config.colour, size=3)).astype(np.float32)
+    pixels = np.clip(pixels, 0.0, 1.0) ** np.float32(np.exp(rng.uniform(-config.gamma, config.gamma)))
+    if rng.uniform() < config.grey_probability:
+        pixels = np.repeat(pixels.mean(axis=2, keepdims=True), 3, axis=2)
+    if rng.uniform() < config.blur_probability:
+        pixels = cv2.GaussianBlur(pixels, (0, 0), sigmaX=rng.uniform(0.5, 2.0))
+    if rng.uniform() < config.noise_probability:
+        if rng.uniform() < 0.5:
+            pixels = pixels + rng.normal(0.0, rng.uniform(0.01, 0.06), size=pixels.shape).astype(np.float32)
+        else:  # salt and pepper, as in the reference augmentation
+            mask = rng.uniform(size=pixels.shape[:2]) < rng.uniform(0.002, 0.02)
+            pixels[mask] = rng.integers(0, 2, size=(int(mask.sum()), 1)).astype(np.float32)
+    return np.clip(np.rint(pixels * 255.0), 0, 255).astype(np.uint8)

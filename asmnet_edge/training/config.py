@@ -1,0 +1,69 @@
+"""Training configuration: a frozen dataclass, saved beside the run so that a resume can check it.
+
+>>> config = TrainConfig(data=("/data/300w",), out="runs/a", epochs=3)
+>>> TrainConfig.from_dict(config.to_dict()) == config
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from asmnet_edge.errors import ConfigError
+
+# fields that may change when a run is resumed (the rest must match the saved run); new data
+# joins the training set but the saved PCA is kept
+RESUMABLE = ("epochs", "steps_per_epoch", "workers", "data")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything a training run depends on; every field changes behaviour."""
+
+    data: tuple[str, ...]
+    out: str
+    fmt: str = "300w"
+    epochs: int = 30
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    asm_accuracy: float = 90.0
+    num_landmarks: int = 68
+    alpha: float = 1.0
+    input_size: int = 224
+    val_fraction: float = 0.05
+    seed: int = 0
+    steps_per_epoch: int | None = None
+    workers: int = 2
+    landmark_sign: float = 1.0
+    init_weights: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.data:
+            raise ConfigError("training needs at least one --data folder")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ConfigError("epochs and batch size must be at least 1")
+        if not 0.0 <= self.val_fraction < 0.5:
+            raise ConfigError(f"val_fraction must be in [0, 0.5), got {self.val_fraction}")
+        if self.landmark_sign not in (1.0, -1.0):
+            raise ConfigError("landmark_sign must be +1 or -1")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["data"] = list(self.data)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        known = {item.name for item in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"unknown training config keys {unknown}; known keys: {sorted(known)}")
+        values = dict(data)
+        values["data"] = tuple(values.get("data", ()))
+        return cls(**values)
+
+    def differences(self, other: TrainConfig) -> list[str]:
+        """Fields that differ from ``other`` and may not change across a resume."""
+        mine, theirs = self.to_dict(), other.to_dict()
+        return [key for key in mine if key not in RESUMABLE and mine[key] != theirs[key]]
