@@ -53,12 +53,15 @@ CASES = (
     ("camera_grey_small_box", "camera", 210.5, 70.25, 250.75, 118.5),
 )
 # input encodings to check the quantiser on: (label, dtype, scale, zero point); the model's own
-# input is added to these. "int8_coarse" saturates at 127 for bright pixels and has rounding ties.
+# input is added to these. "int8_coarse" saturates at 127 for bright pixels; with "uint8_ties"
+# (scale float32(2/255)) odd pixels land on rounding ties, where computing in float64 instead of
+# numpy's float32 changes 63 of the 256 possible values.
 INPUT_ENCODINGS = (
     ("int8", "int8", 1.0 / 255.0, -128),
     ("uint8", "uint8", 1.0 / 255.0, 0),
     ("float32", "float32", 0.0, 0),
     ("int8_coarse", "int8", 0.0046875, -7),
+    ("uint8_ties", "uint8", float(np.float32(2.0 / 255.0)), 0),
 )
 
 
@@ -123,11 +126,9 @@ def _quant(detail: dict[str, Any]) -> dict[str, Any]:
 
 
 def _has_metadata(path: Path) -> bool:
-    try:
-        read_tflite_metadata(path)
-    except MetadataError:
-        return False
-    return True
+    with contextlib.suppress(MetadataError):
+        return read_tflite_metadata(path) is not None
+    return False
 
 
 def find_model(explicit: Path | None) -> Path | None:
@@ -170,8 +171,8 @@ def build_tiny_model(calibration: list[np.ndarray], out: Path) -> Path:
         num_landmarks=68,
         input_size=96,
         precision="int8",
-        model_name="asmnet-tiny-random",
         alpha=0.35,
+        model_name="asmnet-tiny-random",
         input_quant=quant["image"],
         landmarks_quant=quant["landmarks"],
         pose_quant=quant["pose"],
@@ -281,16 +282,9 @@ def write_case(
         stub = LiteModel(_StubInterpreter(meta, (dtype, scale, zero_point)), meta)
         tensor = (lite if is_model else stub).input_tensor(crop)
         atomic_write_bytes(folder / f"input_{label}.bin", tensor.tobytes())
-        inputs.append(
-            {
-                "label": label,
-                "dtype": dtype,
-                "scale": scale,
-                "zero_point": zero_point,
-                "file": f"{name}/input_{label}.bin",
-                "fed_to_model": is_model,
-            }
-        )
+        file = f"{name}/input_{label}.bin"
+        inputs.append(dict(label=label, dtype=dtype, scale=scale, zero_point=zero_point, file=file))
+        inputs[-1]["fed_to_model"] = is_model
     runner = lite.interpreter.get_signature_runner(lite.signature)
     raw = runner(**{meta.input_name: lite.input_tensor(crop)})
     runs = [_record_run(folder, name, "model", lite, crop, box, raw)]
@@ -300,17 +294,34 @@ def write_case(
         synthetic, scale, zero_point = _synthetic_outputs(values, pose_values, dtype)
         stub = LiteModel(_StubInterpreter(meta, model_input, (dtype, scale, zero_point), synthetic), meta)
         runs.append(_record_run(folder, name, f"{dtype}_outputs", stub, crop, box, synthetic))
-    return {
-        "name": name,
-        "image": image_file,
-        "box": box.as_list(),
-        "crop": f"{name}/crop.rgb",
-        "inputs": inputs,
-        "runs": runs,
-    }
+    entry = dict(name=name, image=image_file, box=box.as_list(), crop=f"{name}/crop.rgb")
+    return {**entry, "inputs": inputs, "runs": runs}
 
 
-def write_vectors(out: Path, model: Path | None = None) -> dict[str, Any]:
+def write_random_crops(
+    out: Path, images: dict[str, tuple[str, np.ndarray]], size: int, count: int
+) -> list[dict[str, Any]]:
+    """Crops along seeded random boxes (tiny to huge, inside and across the borders): crop-only cases."""
+    rng = np.random.default_rng(2024)
+    entries = []
+    sources = sorted(images)
+    for index in range(count):
+        source = sources[index % len(sources)]
+        file, image = images[source]
+        height, width = image.shape[:2]
+        side_x, side_y = np.exp(rng.uniform(np.log(4.0), np.log(2.0 * max(width, height)), size=2))
+        x0 = rng.uniform(-0.5 * side_x, width - 0.5 * side_x)
+        y0 = rng.uniform(-0.5 * side_y, height - 0.5 * side_y)
+        box = Box(float(x0), float(y0), float(x0 + side_x), float(y0 + side_y))
+        with numpy_crop():
+            crop = crop_image(image, box, size)
+        crop_file = f"random/crop_{index:04d}.rgb"
+        atomic_write_bytes(out / crop_file, crop.tobytes())
+        entries.append({"image": file, "box": box.as_list(), "crop": crop_file})
+    return entries
+
+
+def write_vectors(out: Path, model: Path | None = None, random_crops: int = 24) -> dict[str, Any]:
     """Write every case and ``manifest.json`` into ``out``; returns the manifest."""
     out.mkdir(parents=True, exist_ok=True)
     images: dict[str, tuple[str, np.ndarray]] = {}
@@ -343,17 +354,10 @@ def write_vectors(out: Path, model: Path | None = None) -> dict[str, Any]:
         cases.append(write_case(out, "astronaut_tracked", file, image, Box(*next_box), lite))
     manifest = {
         "format": FORMAT_VERSION,
+        "random_crops": write_random_crops(out, images, lite.metadata.input_size, random_crops),
         "generator": "scripts/android_vectors.py",
         "model": {"file": str(model_path), "sidecar": "model.json"},
-        "images": {
-            source: {
-                "file": file,
-                "width": img.shape[1],
-                "height": img.shape[0],
-                "origin": f"skimage.data.{source}()",
-            }
-            for source, (file, img) in images.items()
-        },
+        "images": {name: _image_entry(file, img) for name, (file, img) in images.items()},
         "metadata": json.loads(sidecar_strip(sidecar)),
         "cases": cases,
     }
@@ -361,21 +365,24 @@ def write_vectors(out: Path, model: Path | None = None) -> dict[str, Any]:
     return manifest
 
 
+def _image_entry(file: str, image: np.ndarray) -> dict[str, Any]:
+    return {"file": file, "width": image.shape[1], "height": image.shape[0]}
+
+
 def sidecar_strip(text: str) -> str:
     """Sidecar JSON minus the file fields, i.e. the metadata ``ModelMetadata.from_json`` accepts."""
     data = json.loads(text)
-    data.pop("file_sha256", None)
-    data.pop("file_size", None)
-    return json.dumps(data)
+    return json.dumps({key: value for key, value in data.items() if key not in ("file_sha256", "file_size")})
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("out", type=Path, help="folder for the vectors (e.g. build/android_vectors)")
     parser.add_argument("--model", type=Path, help="a .tflite with asmnet-edge metadata (default: see above)")
+    parser.add_argument("--random-crops", type=int, default=24, help="extra crop-only random boxes")
     args = parser.parse_args(argv)
     try:
-        manifest = write_vectors(args.out, args.model)
+        manifest = write_vectors(args.out, args.model, args.random_crops)
     except AsmnetEdgeError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

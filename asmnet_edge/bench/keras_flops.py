@@ -18,9 +18,7 @@ import numpy as np
 from asmnet_edge.bench.flops import ComputeCost, OpCost
 
 _ELEMENTWISE = frozenset({"Add", "Subtract", "Multiply", "Maximum", "Minimum"})
-_REDUCTIONS = frozenset(
-    {"GlobalAveragePooling2D", "GlobalMaxPooling2D", "AveragePooling2D", "MaxPooling2D"}
-)
+_REDUCTIONS = frozenset({"GlobalAveragePooling2D", "GlobalMaxPooling2D", "AveragePooling2D", "MaxPooling2D"})
 
 
 def _dims(shape: Any) -> tuple[int, ...]:

@@ -7,10 +7,10 @@ numbers (labelled as such: they are not measurements of this project).
 >>> profile = DeviceProfile.from_dict({"name": "pi4", "kind": "ssh", "cores": 4, "threads": [1, 4]})
 >>> profile.threads
 (1, 4)
->>> DeviceProfile.from_dict({"name": "x", "kind": "ssh", "cores": 4, "thread": [1]})
+>>> DeviceProfile.from_dict({"name": "x", "kind": "ssh", "cores": 4, "thread": [1]})  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-asmnet_edge.errors.ConfigError: device profile 'x': unknown keys ['thread']; known keys: benchmark_binary, cores, description, kind, name, python, reference, reference_source, taskset_mask, threads
+asmnet_edge.errors.ConfigError: device profile 'x': unknown keys ['thread']; known keys: benchmark_binary, ...
 """
 
 from __future__ import annotations
@@ -43,7 +43,9 @@ class DeviceProfile:
 
     def __post_init__(self) -> None:
         if self.kind not in PROFILE_KINDS:
-            raise ConfigError(f"device profile {self.name!r}: kind must be one of {PROFILE_KINDS}, got {self.kind!r}")
+            raise ConfigError(
+                f"device profile {self.name!r}: kind must be one of {PROFILE_KINDS}, got {self.kind!r}"
+            )
         if self.cores < 1 or not self.threads or min(self.threads) < 1:
             raise ConfigError(f"device profile {self.name!r}: cores and threads must be positive")
         if max(self.threads) > self.cores:
@@ -55,7 +57,8 @@ class DeviceProfile:
                 int(self.taskset_mask, 16)
             except ValueError as err:
                 raise ConfigError(
-                    f"device profile {self.name!r}: taskset_mask must be hex like 'f0', got {self.taskset_mask!r}"
+                    f"device profile {self.name!r}: taskset_mask must be hex like 'f0', "
+                    f"got {self.taskset_mask!r}"
                 ) from err
 
     @classmethod
@@ -67,14 +70,20 @@ class DeviceProfile:
         known = sorted(item.name for item in fields(cls))
         unknown = sorted(set(data) - set(known))
         if unknown:
-            raise ConfigError(f"device profile {name!r}: unknown keys {unknown}; known keys: {', '.join(known)}")
+            raise ConfigError(
+                f"device profile {name!r}: unknown keys {unknown}; known keys: {', '.join(known)}"
+            )
         values = dict(data)
         if "threads" in values:
-            if not isinstance(values["threads"], list) or not all(isinstance(v, int) for v in values["threads"]):
+            if not isinstance(values["threads"], list) or not all(
+                isinstance(v, int) for v in values["threads"]
+            ):
                 raise ConfigError(f"device profile {name!r}: threads must be a list of integers")
             values["threads"] = tuple(values["threads"])
         reference = values.get("reference", {})
-        if not isinstance(reference, dict) or not all(isinstance(v, (int, float)) for v in reference.values()):
+        if not isinstance(reference, dict) or not all(
+            isinstance(v, (int, float)) for v in reference.values()
+        ):
             raise ConfigError(f"device profile {name!r}: reference must map labels to milliseconds")
         for key, kind in (("name", str), ("kind", str), ("cores", int), ("python", str)):
             if key in values and not isinstance(values[key], kind):
@@ -85,7 +94,9 @@ class DeviceProfile:
             raise ConfigError(f"device profile {name!r}: {err}") from err
 
     def to_dict(self) -> dict[str, Any]:
-        return {item.name: getattr(self, item.name) for item in fields(self)} | {"threads": list(self.threads)}
+        return {item.name: getattr(self, item.name) for item in fields(self)} | {
+            "threads": list(self.threads)
+        }
 
 
 def profile_dirs() -> list[Path]:
@@ -103,7 +114,9 @@ def load_profile(name_or_path: str | os.PathLike[str]) -> DeviceProfile:
         found = [folder / f"{candidate.name}.json" for folder in profile_dirs()]
         candidate = next((path for path in found if path.is_file()), candidate)
     if not candidate.is_file():
-        names = sorted({path.stem for folder in profile_dirs() if folder.is_dir() for path in folder.glob("*.json")})
+        names = sorted(
+            {path.stem for folder in profile_dirs() if folder.is_dir() for path in folder.glob("*.json")}
+        )
         raise ConfigError(f"no device profile {str(name_or_path)!r}: give a .json path or one of {names}")
     try:
         data = json.loads(candidate.read_text(encoding="utf-8"))

@@ -33,7 +33,11 @@ def _import_runtime():
     try:
         import numpy
     except ImportError:
-        _fail("missing_runtime", "numpy is not installed: pip install numpy ai-edge-litert", MISSING_RUNTIME_EXIT)
+        _fail(
+            "missing_runtime",
+            "numpy is not installed: pip install numpy ai-edge-litert",
+            MISSING_RUNTIME_EXIT,
+        )
     for name in _BACKENDS:
         try:
             module = __import__(name, fromlist=["Interpreter"])
@@ -54,14 +58,42 @@ def _cores():
     return os.cpu_count() or 1
 
 
+def _proc_status_mb(key):
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(key + ":"):
+                    return round(int(line.split()[1]) / 1024.0, 2)
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _reset_peak_rss():
+    """Linux: restart the high-water mark at the current RSS, so import-time peaks do not hide the model's."""
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _current_rss_mb():
+    return _proc_status_mb("VmRSS")
+
+
 def _peak_rss_mb():
+    peak = _proc_status_mb("VmHWM")
+    if peak is not None:
+        return peak
     try:
         import resource
     except ImportError:  # Windows
         return None
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    value = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # Linux reports KiB, macOS bytes
-    return round(peak / (1024.0 * 1024.0) if sys.platform == "darwin" else peak / 1024.0, 2)
+    return round(value / (1024.0 * 1024.0) if sys.platform == "darwin" else value / 1024.0, 2)
 
 
 def _stats(numpy, samples_ms):
@@ -70,13 +102,13 @@ def _stats(numpy, samples_ms):
     p90 = float(numpy.percentile(values, 90))
     return {
         "runs": int(values.size),
-        "median_ms": round(median, 4),
-        "p90_ms": round(p90, 4),
-        "min_ms": round(float(values.min()), 4),
-        "max_ms": round(float(values.max()), 4),
-        "mean_ms": round(float(values.mean()), 4),
-        "std_ms": round(float(values.std()), 4),
-        "spread": round(p90 / median, 4) if median > 0 else None,
+        "median_ms": round(median, 6),
+        "p90_ms": round(p90, 6),
+        "min_ms": round(float(values.min()), 6),
+        "max_ms": round(float(values.max()), 6),
+        "mean_ms": round(float(values.mean()), 6),
+        "std_ms": round(float(values.std()), 6),
+        "spread": round(p90 / median, 6) if median > 0 else None,
     }
 
 
@@ -134,11 +166,11 @@ def measure(numpy, module, path, threads, xnnpack, runs, warmup):
         "xnnpack": xnnpack,
         "ok": True,
         "error": None,
-        "init_ms": round(init_ms, 4),
-        "first_inference_ms": round(first_ms, 4),
-        "warmup_mean_ms": round(sum(warmup_ms) / len(warmup_ms), 4) if warmup_ms else None,
+        "init_ms": round(init_ms, 6),
+        "first_inference_ms": round(first_ms, 6),
+        "warmup_mean_ms": round(sum(warmup_ms) / len(warmup_ms), 6) if warmup_ms else None,
         "outputs_finite": finite,
-        "samples_ms": [round(value, 4) for value in samples],
+        "samples_ms": [round(value, 6) for value in samples],
     }
     result.update(_stats(numpy, samples))
     return result
@@ -167,21 +199,29 @@ def run(args):
         "runner_version": RUNNER_VERSION,
         "backend": module.__name__.split(".")[0],
         "cores": cores,
-        "rss_baseline_mb": _peak_rss_mb(),
+        "rss_baseline_mb": _current_rss_mb() or _peak_rss_mb(),
+        "rss_peak_reset": _reset_peak_rss(),
         "configs": [],
     }
     modes = (True, False) if args.xnnpack_compare else (True,)
     for threads in args.threads:
         for xnnpack in modes:
             if threads > cores:
-                message = "%d threads requested but this device has %d cores" % (threads, cores)
-                result["configs"].append({"threads": threads, "xnnpack": xnnpack, "ok": False, "error": message})
+                message = f"{threads} threads requested but this device has {cores} cores"
+                result["configs"].append(
+                    {"threads": threads, "xnnpack": xnnpack, "ok": False, "error": message}
+                )
                 continue
             try:
-                result["configs"].append(measure(numpy, module, args.model, threads, xnnpack, args.runs, args.warmup))
+                result["configs"].append(
+                    measure(numpy, module, args.model, threads, xnnpack, args.runs, args.warmup)
+                )
             except (ValueError, RuntimeError, OSError) as err:
-                message = "%s: %s" % (type(err).__name__, str(err).strip().splitlines()[-1] if str(err) else "")
-                result["configs"].append({"threads": threads, "xnnpack": xnnpack, "ok": False, "error": message})
+                last_line = str(err).strip().splitlines()[-1] if str(err).strip() else ""
+                message = f"{type(err).__name__}: {last_line}"
+                result["configs"].append(
+                    {"threads": threads, "xnnpack": xnnpack, "ok": False, "error": message}
+                )
             # high-water mark after the first configuration: one interpreter, the model's real footprint
             result.setdefault("rss_peak_first_mb", _peak_rss_mb())
     result["rss_peak_mb"] = _peak_rss_mb()
@@ -195,9 +235,9 @@ def _threads(text):
     try:
         values = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError("threads must be comma-separated integers, got %r" % text)
+        raise argparse.ArgumentTypeError(f"threads must be comma-separated integers, got {text!r}") from None
     if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError("threads must be positive integers, got %r" % text)
+        raise argparse.ArgumentTypeError(f"threads must be positive integers, got {text!r}")
     return values
 
 

@@ -15,8 +15,10 @@ def data() -> None:
 
 
 def _human_synth(result: dict[str, Any]) -> str:
-    return (f"{result['folder']}: {result['rendered']} rendered, {result['skipped']} already there, "
-            f"{result['seconds']} s ({result['seconds_per_image']} s/image)")
+    return (
+        f"{result['folder']}: {result['rendered']} rendered, {result['skipped']} already there, "
+        f"{result['seconds']} s ({result['seconds_per_image']} s/image)"
+    )
 
 
 @data.command(name="synth")
@@ -24,8 +26,13 @@ def _human_synth(result: dict[str, Any]) -> str:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output folder.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Image i depends only on (seed, i).")
 @click.option("--size", type=click.IntRange(min=64), default=384, show_default=True, help="Image side, px.")
-@click.option("--start", type=click.IntRange(min=0), default=0, show_default=True,
-              help="First image index (to split one dataset across runs).")
+@click.option(
+    "--start",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="First image index (to split one dataset across runs).",
+)
 @json_option
 @handle_errors
 def synth(count: int, out_dir: str, seed: int, size: int, start: int, as_json: bool) -> None:
@@ -40,14 +47,21 @@ def synth(count: int, out_dir: str, seed: int, size: int, start: int, as_json: b
 
 
 def _human_teacher(result: dict[str, Any]) -> str:
-    return (f"{result['train_count']} faces in {result['train_folder']}, {result['holdout_count']} of "
-            f"{result['holdout_person']} in {result['holdout_folder']} ({result['seconds']} s)")
+    return (
+        f"{result['train_count']} faces in {result['train_folder']}, {result['holdout_count']} of "
+        f"{result['holdout_person']} in {result['holdout_folder']} ({result['seconds']} s)"
+    )
 
 
 @data.command(name="teacher")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Training folder.")
-@click.option("--holdout-out", "holdout_dir", type=click.Path(file_okay=False), required=True,
-              help="Folder for the held-out person (evaluation only).")
+@click.option(
+    "--holdout-out",
+    "holdout_dir",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Folder for the held-out person (evaluation only).",
+)
 @click.option("--size", type=click.IntRange(min=64), default=320, show_default=True, help="Crop side, px.")
 @json_option
 @handle_errors

@@ -91,10 +91,10 @@ def predict(
             log(f"{path}: {len(item['faces'])} face(s) -> {item['output']}")
             result["images"].append(item)
     else:
-        stream = video if video is not None else camera
+        stream: str | int = str(video) if video is not None else int(camera or 0)
         outcome = run_video(
             aligner,
-            str(stream) if video is not None else int(stream or 0),
+            stream,
             save_path=save_video,
             show=show,
             max_frames=max_frames,

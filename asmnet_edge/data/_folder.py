@@ -93,8 +93,14 @@ def rebuild_poses_csv(folder: Path) -> int:
     writer.writerow(POSES_HEADER)
     for record in records:
         writer.writerow(
-            [record["file"], f"{record['yaw']:.4f}", f"{record['pitch']:.4f}", f"{record['roll']:.4f}",
-             record["visible"], record["source"]]
+            [
+                record["file"],
+                f"{record['yaw']:.4f}",
+                f"{record['pitch']:.4f}",
+                f"{record['roll']:.4f}",
+                record["visible"],
+                record["source"],
+            ]
         )
     atomic_write_text(folder / "poses.csv", buffer.getvalue())
     return len(records)

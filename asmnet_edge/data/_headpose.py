@@ -67,9 +67,7 @@ def pose_from_rotation(rotation: np.ndarray) -> tuple[float, float, float]:
     return float(yaw) + 0.0, float(pitch) + 0.0, float(roll) + 0.0
 
 
-def flip_labels(
-    points: np.ndarray, width: int, yaw: float, roll: float
-) -> tuple[np.ndarray, float, float]:
+def flip_labels(points: np.ndarray, width: int, yaw: float, roll: float) -> tuple[np.ndarray, float, float]:
     """Labels of a horizontally flipped image: mirror x, swap left/right points, negate yaw and roll.
 
     ``points`` are 0-based pixels (68, 2); ``width`` is the image width.

@@ -12,7 +12,11 @@ What this module decides, and why:
 * **Jaw.** The scan's jaw points are fixed surface points; 300W labels the jaw on the visible face
   outline. ``march_jaw`` moves each jaw point (except the chin) along its horizontal parallel on the
   head toward the face centre, to the vertex that lies furthest outward in the image (3DDFA / 300W-LP
-  "landmark marching"), so the turned-away side follows the cheek silhouette.
+  "landmark marching"), so the turned-away side follows the cheek silhouette. The points it starts from
+  are not the scan's surface jaw points but ``JAW_ANCHOR_VERTICES``: the scan vertices where dlib's
+  300W-trained predictor puts the jaw on 15 near-frontal renders (``teacher.calibrate_jaw_anchors``).
+  Measured against dlib on 18 renders (yaw -40..40°, pitch ±12°, 320 px), mean jaw error / outer-eye
+  distance: surface points 14.4 %, anchors + marching 7.2 %; the inner 51 points agree to 4.0 %.
 """
 
 from __future__ import annotations
@@ -30,6 +34,10 @@ import numpy as np
 from asmnet_edge.data._headpose import FLIP_68, rotation_from_pose
 from asmnet_edge.errors import MissingDependencyError
 
+# PyOpenGL binds its platform on first import, wherever that happens: ask for OSMesa (headless) before
+# anything can import pyrender, unless the user chose a platform (e.g. egl)
+os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
+
 IBUG_FROM_LJSON: tuple[int, ...] = tuple(
     list(range(0, 17))
     + list(range(29, 34))
@@ -46,7 +54,23 @@ JAW_BAND = 6.0  # half-height (scan units, about mm) of the horizontal strip a j
 # james.obj vertices that serve as the 300W-style jaw in a frontal view (iBUG points 0-16); see the
 # module docstring and asmnet_edge.data.teacher.calibrate_jaw_anchors, which recomputes them
 JAW_ANCHOR_VERTICES: tuple[int, ...] = (
-    941, 5307, 2626, 3126, 5, 1502, 2375, 2369, 4769, 4785, 4790, 3902, 4475, 5847, 6375, 824, 4109,
+    941,
+    5307,
+    2626,
+    3126,
+    5,
+    1502,
+    2375,
+    2369,
+    4769,
+    4785,
+    4790,
+    3902,
+    4475,
+    5847,
+    6375,
+    824,
+    4109,
 )
 MENPO3D_INSTALL = "pip install cython && pip install --no-deps --no-build-isolation menpo3d==0.8.6"
 
@@ -219,8 +243,6 @@ class Renderer:
     """
 
     def __init__(self, size: int) -> None:
-        # pyrender picks its GL platform at import time; headless machines have only OSMesa
-        os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
         pyrender = _require("pyrender")
         scan = load_james()
         trimesh = _require("trimesh")
@@ -242,6 +264,7 @@ class Renderer:
         self.key_node = self.scene.add(self.key_light, pose=np.eye(4))
         self.fill_node = self.scene.add(self.fill_light, pose=np.eye(4))
         self.offscreen = pyrender.OffscreenRenderer(size, size)
+        _reuse_shader_programs(self.offscreen)
 
     def render(self, view: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         """Render one view; returns RGBA uint8 (size, size, 4) and linear depth (0 = background)."""
@@ -252,7 +275,8 @@ class Renderer:
         self.scene.set_pose(self.head, head)
         self.scene.ambient_light = np.asarray(view["ambient"], dtype=np.float64)
         self.material.roughnessFactor = float(view["roughness"])
-        for light, node, key in ((self.key_light, self.key_node, "key"), (self.fill_light, self.fill_node, "fill")):
+        lights = ((self.key_light, self.key_node, "key"), (self.fill_light, self.fill_node, "fill"))
+        for light, node, key in lights:
             light.color = np.asarray(view[f"{key}_color"], dtype=np.float64)
             light.intensity = float(view[f"{key}_intensity"])
             self.scene.set_pose(node, _light_pose(np.asarray(view[f"{key}_direction"], dtype=np.float64)))
@@ -263,6 +287,33 @@ class Renderer:
 
     def close(self) -> None:
         self.offscreen.delete()
+
+
+def _reuse_shader_programs(offscreen: Any) -> None:
+    """Make pyrender reuse its compiled shaders under OSMesa.
+
+    pyrender keys its shader cache on ``OpenGL.contextdata.getContext()``, which under OSMesa returns a
+    new pointer object on every call: every frame then compiled a fresh program and leaked about 3.5 MB
+    (10 GB over 2,600 renders). One renderer owns one context, so the key can leave the context out.
+    """
+    cache = getattr(getattr(offscreen, "_renderer", None), "_program_cache", None)
+    if cache is None or not hasattr(cache, "get_program"):
+        return
+    compiled: dict[tuple[Any, ...], Any] = {}
+    build = cache.get_program
+
+    def get_program(
+        vertex_shader: str,
+        fragment_shader: str,
+        geometry_shader: str | None = None,
+        defines: dict[str, Any] | None = None,
+    ) -> Any:
+        key = (vertex_shader, fragment_shader, geometry_shader, tuple(sorted((defines or {}).items())))
+        if key not in compiled:
+            compiled[key] = build(vertex_shader, fragment_shader, geometry_shader, defines)
+        return compiled[key]
+
+    cache.get_program = get_program
 
 
 def _light_pose(toward: np.ndarray) -> np.ndarray:
@@ -289,7 +340,9 @@ def project(points: np.ndarray, focal: float, size: int) -> np.ndarray:
     return np.column_stack([column, row])
 
 
-def visible_points(points_camera: np.ndarray, pixels: np.ndarray, depth: np.ndarray, tolerance: float) -> np.ndarray:
+def visible_points(
+    points_camera: np.ndarray, pixels: np.ndarray, depth: np.ndarray, tolerance: float
+) -> np.ndarray:
     """Z-buffer test: a point is visible if nothing in its 3x3 pixel neighbourhood lies clearly in front.
 
     >>> import numpy as np
@@ -299,7 +352,7 @@ def visible_points(points_camera: np.ndarray, pixels: np.ndarray, depth: np.ndar
     height, width = depth.shape
     result = np.zeros(len(points_camera), dtype=bool)
     zbuffer = np.where(depth > 0, depth, np.inf)
-    for index, ((column, row), point) in enumerate(zip(pixels, points_camera)):
+    for index, ((column, row), point) in enumerate(zip(pixels, points_camera, strict=True)):
         col, line = int(round(column)), int(round(row))
         if not (0 <= col < width and 0 <= line < height):
             continue

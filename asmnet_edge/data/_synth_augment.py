@@ -86,7 +86,7 @@ def _smooth_noise(rng: np.random.Generator, size: int) -> np.ndarray:
 def _gradient(rng: np.random.Generator, size: int) -> np.ndarray:
     angle = rng.uniform(0, 2 * np.pi)
     rows, cols = np.mgrid[0:size, 0:size] / max(size - 1, 1)
-    ramp = (np.cos(angle) * cols + np.sin(angle) * rows)
+    ramp = np.cos(angle) * cols + np.sin(angle) * rows
     ramp = (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-6)
     start, end = rng.uniform(0, 255, 3), rng.uniform(0, 255, 3)
     return start + ramp[..., None] * (end - start)
@@ -154,13 +154,14 @@ def photometric(rng: np.random.Generator, image: np.ndarray) -> np.ndarray:
         length = int(rng.integers(3, 9))
         kernel = np.zeros((length, length), np.float32)
         kernel[length // 2, :] = 1.0 / length
-        rotation = cv2.getRotationMatrix2D((length / 2 - 0.5, length / 2 - 0.5), float(rng.uniform(0, 180)), 1)
+        centre = (length / 2 - 0.5, length / 2 - 0.5)
+        rotation = cv2.getRotationMatrix2D(centre, float(rng.uniform(0, 180)), 1)
         kernel = cv2.warpAffine(kernel, rotation, (length, length))
         result = cv2.filter2D(result.astype(np.float32), -1, kernel / max(kernel.sum(), 1e-6))
     if rng.random() < 0.15:
         small = int(size * rng.uniform(0.35, 0.7))
-        result = cv2.resize(cv2.resize(result.astype(np.float32), (small, small), interpolation=cv2.INTER_AREA),
-                            (size, size), interpolation=cv2.INTER_LINEAR)
+        shrunk = cv2.resize(result.astype(np.float32), (small, small), interpolation=cv2.INTER_AREA)
+        result = cv2.resize(shrunk, (size, size), interpolation=cv2.INTER_LINEAR)
     if rng.random() < 0.3:
         result = result + rng.normal(0, rng.uniform(1, 8), result.shape)
     return np.clip(np.round(result), 0, 255).astype(np.uint8)

@@ -134,19 +134,23 @@ def augment_crop(
 def _photometric(crop: np.ndarray, rng: np.random.Generator, config: AugmentConfig) -> np.ndarray:
     import cv2
 
-    pixels = crop.astype(np.float32) / 255.0
-    pixels = pixels * (1.0 + rng.uniform(-config.contrast, config.contrast))
-    pixels = pixels + rng.uniform(-config.brightness, config.brightness)
-    pixels = pixels * (1.0 + rng.uniform(-config.colour, config.colour, size=3)).astype(np.float32)
-    pixels = np.clip(pixels, 0.0, 1.0) ** np.float32(np.exp(rng.uniform(-config.gamma, config.gamma)))
+    # contrast, brightness, per-channel colour and gamma are pointwise: one 256-entry table per channel
+    levels = np.arange(256, dtype=np.float64)[:, None] / 255.0
+    table = levels * (1.0 + rng.uniform(-config.contrast, config.contrast))
+    table = table + rng.uniform(-config.brightness, config.brightness)
+    table = table * (1.0 + rng.uniform(-config.colour, config.colour, size=3))
+    table = np.clip(table, 0.0, 1.0) ** np.exp(rng.uniform(-config.gamma, config.gamma))
+    lut = np.clip(np.rint(table * 255.0), 0, 255).astype(np.uint8).reshape(256, 1, 3)
+    pixels = cv2.LUT(crop, lut)
     if rng.uniform() < config.grey_probability:
-        pixels = np.repeat(pixels.mean(axis=2, keepdims=True), 3, axis=2)
+        pixels = np.repeat(cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)[:, :, None], 3, axis=2)
     if rng.uniform() < config.blur_probability:
         pixels = cv2.GaussianBlur(pixels, (0, 0), sigmaX=rng.uniform(0.5, 2.0))
     if rng.uniform() < config.noise_probability:
         if rng.uniform() < 0.5:
-            pixels = pixels + rng.normal(0.0, rng.uniform(0.01, 0.06), size=pixels.shape).astype(np.float32)
+            noise = rng.normal(0.0, rng.uniform(3.0, 15.0), size=pixels.shape)
+            pixels = np.clip(pixels + noise, 0, 255).astype(np.uint8)
         else:  # salt and pepper, as in the reference augmentation
             mask = rng.uniform(size=pixels.shape[:2]) < rng.uniform(0.002, 0.02)
-            pixels[mask] = rng.integers(0, 2, size=(int(mask.sum()), 1)).astype(np.float32)
-    return np.clip(np.rint(pixels * 255.0), 0, 255).astype(np.uint8)
+            pixels[mask] = rng.integers(0, 2, size=(int(mask.sum()), 1)).astype(np.uint8) * 255
+    return np.ascontiguousarray(pixels)

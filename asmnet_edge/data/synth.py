@@ -8,7 +8,7 @@ the face outline (see ``asmnet_edge.data._render``); the scan's own surface jaw 
 sidecar as ``surface_jaw`` (0-based pixels).
 
 >>> result = render_dataset("/tmp/synth_demo", count=2, size=128, progress=False)  # doctest: +SKIP
->>> result.rendered + result.skipped
+>>> result.rendered + result.skipped  # doctest: +SKIP
 2
 """
 
@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from asmnet_edge.data import _folder, _synth_augment
-from asmnet_edge.data._headpose import flip_labels, rotation_from_pose
+from asmnet_edge.data._headpose import FLIP_68, flip_labels, rotation_from_pose
 from asmnet_edge.data._render import Renderer, load_james, march_jaw, project, visible_points
 from asmnet_edge.errors import DataError
 
@@ -45,9 +45,14 @@ class SynthResult:
 
     def as_dict(self) -> dict[str, Any]:
         per_image = self.seconds / self.rendered if self.rendered else 0.0
-        return {"folder": str(self.out_dir), "count": self.count, "rendered": self.rendered,
-                "skipped": self.skipped, "seconds": round(self.seconds, 2),
-                "seconds_per_image": round(per_image, 4)}
+        return {
+            "folder": str(self.out_dir),
+            "count": self.count,
+            "rendered": self.rendered,
+            "skipped": self.skipped,
+            "seconds": round(self.seconds, 2),
+            "seconds_per_image": round(per_image, 4),
+        }
 
 
 @dataclass(frozen=True)
@@ -73,8 +78,9 @@ def _focal(yfov: float, size: int) -> float:
     return size / 2 / np.tan(yfov / 2)
 
 
-def _frame_head(rng: np.random.Generator, rotation: np.ndarray, size: int, yfov: float,
-                share: float, centred: bool) -> np.ndarray:
+def _frame_head(
+    rng: np.random.Generator, rotation: np.ndarray, size: int, yfov: float, share: float, centred: bool
+) -> np.ndarray:
     """Head translation so the landmark box spans ``share`` of the image and keeps a 20 % margin."""
     landmarks = load_james().landmarks @ rotation.T
     focal = _focal(yfov, size)
@@ -105,12 +111,17 @@ def sample_view(rng: np.random.Generator, size: int) -> dict[str, Any]:
     fill_from = np.array([rng.uniform(-1, 1), rng.uniform(-1, 1), rng.uniform(0, 1)])
     warmth = rng.uniform(-0.15, 0.15)
     return {
-        "pose": (float(yaw), pitch, roll), "rotation": rotation, "translation": translation, "yfov": yfov,
+        "pose": (float(yaw), pitch, roll),
+        "rotation": rotation,
+        "translation": translation,
+        "yfov": yfov,
         "ambient": np.full(3, rng.uniform(0.2, 0.7)) * (1 + rng.uniform(-0.08, 0.08, 3)),
         "roughness": rng.uniform(0.5, 1.0),
-        "key_direction": -key_from, "key_intensity": rng.uniform(1.5, 6.0),
+        "key_direction": -key_from,
+        "key_intensity": rng.uniform(1.5, 6.0),
         "key_color": np.clip(np.array([1 + warmth, 1.0, 1 - warmth]) + rng.uniform(-0.05, 0.05, 3), 0, 1),
-        "fill_direction": -fill_from, "fill_intensity": rng.uniform(0.0, 2.0),
+        "fill_direction": -fill_from,
+        "fill_intensity": rng.uniform(0.0, 2.0),
         "fill_color": np.clip(rng.uniform(0.7, 1.0, 3), 0, 1),
     }
 
@@ -120,17 +131,27 @@ def neutral_view(yaw: float, pitch: float, roll: float, size: int, share: float 
     rotation = rotation_from_pose(yaw, pitch, roll)
     yfov = np.radians(25.0)
     translation = _frame_head(np.random.default_rng(0), rotation, size, yfov, share, centred=True)
-    return {"pose": (yaw, pitch, roll), "rotation": rotation, "translation": translation, "yfov": yfov,
-            "ambient": np.full(3, 0.5), "roughness": 0.8, "key_direction": np.array([0.0, 0.0, -1.0]),
-            "key_intensity": 3.0, "key_color": np.ones(3), "fill_direction": np.array([0.0, -1.0, -1.0]),
-            "fill_intensity": 1.0, "fill_color": np.ones(3)}
+    return {
+        "pose": (yaw, pitch, roll),
+        "rotation": rotation,
+        "translation": translation,
+        "yfov": yfov,
+        "ambient": np.full(3, 0.5),
+        "roughness": 0.8,
+        "key_direction": np.array([0.0, 0.0, -1.0]),
+        "key_intensity": 3.0,
+        "key_color": np.ones(3),
+        "fill_direction": np.array([0.0, -1.0, -1.0]),
+        "fill_intensity": 1.0,
+        "fill_color": np.ones(3),
+    }
 
 
 def render_view(view: dict[str, Any], size: int) -> RenderedFace:
     """Render a view and label it: marched jaw, projected points, z-buffer visibility.
 
     >>> face = render_view(neutral_view(0.0, 0.0, 0.0, 128), 128)  # doctest: +SKIP
-    >>> face.points.shape, bool(face.visible[30])
+    >>> face.points.shape, bool(face.visible[30])  # doctest: +SKIP
     ((68, 2), True)
     """
     scan = load_james()
@@ -148,7 +169,8 @@ def render_pose(yaw: float, pitch: float, roll: float, size: int = 128) -> Rende
     """Centred render of the scan at an exact pose on a black background.
 
     >>> face = render_pose(30.0, 0.0, 0.0)  # doctest: +SKIP
-    >>> bool(face.points[30, 0] > face.points[[36, 45], 0].mean())  # nose right of eye midpoint
+    >>> # yaw > 0: the nose tip lies right of the eye-corner midpoint
+    >>> bool(face.points[30, 0] > face.points[[36, 45], 0].mean())  # doctest: +SKIP
     True
     """
     return render_view(neutral_view(yaw, pitch, roll, size), size)
@@ -178,7 +200,7 @@ def make_sample(index: int, seed: int, size: int) -> _folder.Sample:
     if rng.random() < 0.5:  # a mirrored james is a second, mirror-symmetric identity
         pixels = np.ascontiguousarray(pixels[:, ::-1])
         points, yaw, roll = flip_labels(points, size, yaw, roll)
-        order = list(_flip_order())
+        order = list(FLIP_68)
         visible, occluded = visible[order], occluded[order]
         surface_jaw = np.column_stack([size - 1 - surface_jaw[::-1, 0], surface_jaw[::-1, 1]])
     return _folder.Sample(
@@ -188,19 +210,18 @@ def make_sample(index: int, seed: int, size: int) -> _folder.Sample:
         pose=(yaw, pitch, roll),
         visible="".join("1" if flag else "0" for flag in visible),
         source=SOURCE,
-        extra={"occluded": "".join("1" if flag else "0" for flag in occluded), "seed": seed, "index": index,
-               "surface_jaw": np.round(surface_jaw, 3).tolist()},
+        extra={
+            "occluded": "".join("1" if flag else "0" for flag in occluded),
+            "seed": seed,
+            "index": index,
+            "surface_jaw": np.round(surface_jaw, 3).tolist(),
+        },
     )
 
 
-def _flip_order() -> tuple[int, ...]:
-    from asmnet_edge.data._headpose import FLIP_68
-
-    return FLIP_68
-
-
-def render_dataset(out_dir: str | Path, count: int, seed: int = 0, size: int = 384,
-                   progress: bool = True, start: int = 0) -> SynthResult:
+def render_dataset(
+    out_dir: str | Path, count: int, seed: int = 0, size: int = 384, progress: bool = True, start: int = 0
+) -> SynthResult:
     """Render images ``start .. start+count-1`` into a 300W-style folder; finished images are skipped.
 
     >>> render_dataset("/tmp/synth_demo", count=2, size=128, progress=False).count  # doctest: +SKIP
@@ -223,10 +244,15 @@ def render_dataset(out_dir: str | Path, count: int, seed: int = 0, size: int = 3
         if progress and (done % 50 == 0 or done == count):
             elapsed = time.perf_counter() - began
             rate = elapsed / max(rendered, 1)
-            print(f"synth {done}/{count} rendered={rendered} skipped={skipped} {rate:.3f}s/img "
-                  f"eta={rate * (count - done) / 60:.1f}min", file=sys.stderr, flush=True)
+            print(
+                f"synth {done}/{count} rendered={rendered} skipped={skipped} {rate:.3f}s/img "
+                f"eta={rate * (count - done) / 60:.1f}min",
+                file=sys.stderr,
+                flush=True,
+            )
         if done % 250 == 0:  # keep poses.csv usable while a long run is still going
             _folder.rebuild_poses_csv(folder)
     _folder.rebuild_poses_csv(folder)
-    return SynthResult(out_dir=folder, count=count, rendered=rendered, skipped=skipped,
-                       seconds=time.perf_counter() - began)
+    return SynthResult(
+        out_dir=folder, count=count, rendered=rendered, skipped=skipped, seconds=time.perf_counter() - began
+    )

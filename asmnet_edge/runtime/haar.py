@@ -64,4 +64,4 @@ class HaarDetector:
         # frontal hits win over profile hits of the same face; then larger faces first
         priority = areas + np.array([1e9 if source == "haar-frontal" else 0.0 for source in sources])
         keep = non_max_suppression(array, priority, 0.3)
-        return [DetectedBox(*array[index], score=1.0, source=sources[index]) for index in keep]
+        return [DetectedBox.from_array(array[index], 1.0, sources[index]) for index in keep]

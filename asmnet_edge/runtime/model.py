@@ -54,6 +54,9 @@ class LiteModel:
         self._input = _io(inputs[metadata.input_name])
         self._landmarks = _io(outputs[metadata.landmarks_output])
         self._pose = _io(outputs[metadata.pose_output])
+        # uint8 pixels have 256 values: quantising through a table built by the same formula gives the
+        # same tensor as the float path at a fraction of the per-frame cost
+        self._input_table = self._quantise(np.arange(256, dtype=np.uint8)) if self._input.quantised else None
 
     @classmethod
     def from_file(
@@ -79,12 +82,17 @@ class LiteModel:
             raise InputImageError(
                 f"crop must be a ({size}, {size}, 3) uint8 RGB array, got {crop.shape} {crop.dtype}"
             )
-        real = crop.astype(np.float32) * np.float32(self.metadata.input_scale)
+        if self._input_table is not None:
+            return np.take(self._input_table, crop)[None]
+        return self._quantise(crop)[None]
+
+    def _quantise(self, pixels: np.ndarray) -> np.ndarray:
+        real = pixels.astype(np.float32) * np.float32(self.metadata.input_scale)
         if not self._input.quantised:
-            return real[None]
+            return real
         info = np.iinfo(self._input.dtype)
         quantised = np.rint(real / self._input.scale) + self._input.zero_point
-        return np.clip(quantised, info.min, info.max).astype(self._input.dtype)[None]
+        return np.clip(quantised, info.min, info.max).astype(self._input.dtype)
 
     def run_raw(self, crop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Dequantised network outputs for one crop: (2n,) landmark values, (3,) pose values."""

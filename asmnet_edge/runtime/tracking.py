@@ -1,17 +1,20 @@
 """Video tracking: the next frame's crop comes from this frame's landmarks; detect only when lost.
 
 Per frame and tracked face: crop box = tight box of the last landmarks grown by the model's
-``crop_margin`` (the training convention, so no box map is involved), then one model call.
-A track is **lost** (and the detector runs again on the same frame) when:
+``crop_margin`` (the training convention, so no box map is involved), then one model call. The same
+rules as the Android core's ``BoxTracker``. A track is **lost** (and the detector runs again on the
+same frame) when:
 
 - the new box leaves the frame (its centre is outside the image) or is smaller than ``min_face_px``;
-- the landmark spread is implausible: the predicted landmarks' tight box, measured inside the crop,
-  should span ``1 / (1 + 2 * crop_margin)`` of the crop; a ratio outside ``spread_range`` on either
-  axis means the crop holds no face the model recognises (it collapses toward the mean shape or
-  explodes). This is the cheap confidence check: ASMNet has no face-score output.
+- the box changes size implausibly between two frames: next box / current crop outside
+  ``spread_range`` (default 1/1.6 to 1.6) on either axis. On a crop with no face the landmarks
+  collapse or explode, so this is the cheap confidence check (ASMNet has no face-score output).
 
-``redetect_interval`` > 0 also runs the detector every that many frames (to pick up new faces and
-correct slow drift); 0 means only when lost. Tracks that overlap (IoU > 0.5) are merged.
+``redetect_interval`` > 0 also runs the detector every that many frames (default 60, as on Android):
+a detection that overlaps a track (IoU >= 0.3) keeps the landmark-derived box, one elsewhere starts a
+new track (up to ``max_faces``), and a miss never ends a track (the detector misses turned heads that
+the landmarks still follow). 0 means: detect only when there is no track. Overlapping tracks
+(IoU > 0.5) are merged.
 
 >>> tracker = FaceTracker(FaceAligner.from_file("model.tflite"))  # doctest: +SKIP
 >>> for frame in frames:  # doctest: +SKIP
@@ -24,7 +27,7 @@ import time
 from dataclasses import dataclass, field
 
 from asmnet_edge.runtime.aligner import Face, FaceAligner
-from asmnet_edge.runtime.detect import box_iou
+from asmnet_edge.runtime.detect import DetectedBox, box_iou
 from asmnet_edge.runtime.geometry import Box, expand_box
 from asmnet_edge.runtime.image import Frame, prepare_image
 
@@ -47,9 +50,9 @@ class FaceTracker:
         self,
         aligner: FaceAligner,
         max_faces: int = 1,
-        redetect_interval: int = 0,
-        min_face_px: float = 16.0,
-        spread_range: tuple[float, float] = (0.6, 1.6),
+        redetect_interval: int = 60,
+        min_face_px: float = 24.0,
+        spread_range: tuple[float, float] = (1.0 / 1.6, 1.6),
     ) -> None:
         self.aligner = aligner
         self.max_faces = max_faces
@@ -58,6 +61,8 @@ class FaceTracker:
         self.spread_range = spread_range
         self.stats = TrackerStats()
         self._boxes: list[Box] = []
+        self._detections: dict[int, DetectedBox] = {}
+        self._detect_ms = 0.0
         self._since_detect = 0
 
     def reset(self) -> None:
@@ -70,22 +75,55 @@ class FaceTracker:
         frame = prepare_image(image, color)  # type: ignore[arg-type]
         self.stats.frames += 1
         self._since_detect += 1
+        detected_now = False
         periodic = self.redetect_interval > 0 and self._since_detect >= self.redetect_interval
-        faces: list[Face] = []
-        if self._boxes and not periodic:
-            faces = [
-                face
-                for face in (self.aligner.align(frame, box) for box in self._boxes)
-                if self._keep(face, frame)
-            ]
-            if len(faces) == len(self._boxes):
-                self._boxes = [self.next_box(face) for face in faces]
-                self.stats.tracked_faces += len(faces)
-                return faces
-        detected = self._detect_and_align(frame)
-        faces = _merge(faces + detected)[: self.max_faces]
+        if not self._boxes or periodic:
+            self._add_detections(frame)
+            detected_now = True
+        faces = self._align_tracks(frame)
+        if len(faces) < len(self._boxes) and not detected_now:
+            self._boxes = [face.box for face in faces]
+            self._add_detections(frame)
+            known = {id(face.box) for face in faces}
+            faces += self._align_tracks(frame, only=[box for box in self._boxes if id(box) not in known])
+        faces = _merge(faces)[: self.max_faces]
         self._boxes = [self.next_box(face) for face in faces]
         self.stats.tracked_faces += len(faces)
+        return faces
+
+    def _add_detections(self, frame: Frame) -> None:
+        """Merge a detector run into the tracks (Android ``BoxTracker`` rules, see the module doc).
+
+        A detection overlapping a track (IoU >= 0.3) keeps the track's landmark box; one elsewhere
+        starts a track ahead of the unmatched old ones; a miss never ends a track.
+        """
+        self._since_detect = 0
+        self.stats.detections += 1
+        start = time.perf_counter_ns()
+        found = self.aligner.detect_frame(frame)
+        self._detect_ms = (time.perf_counter_ns() - start) / 1e6
+        matched: list[Box] = []
+        fresh: list[Box] = []
+        for item in found:
+            box = self.aligner.crop_box(item)
+            overlapping = [old for old in self._boxes if box_iou(box, old) >= 0.3]
+            if overlapping:
+                matched.extend(old for old in overlapping if old not in matched)
+            else:
+                fresh.append(box)
+                self._detections[id(box)] = item
+        unmatched = [old for old in self._boxes if old not in matched]
+        self._boxes = (matched + fresh + unmatched)[: self.max_faces]
+
+    def _align_tracks(self, frame: Frame, only: list[Box] | None = None) -> list[Face]:
+        faces = []
+        for box in self._boxes if only is None else only:
+            detected = self._detections.pop(id(box), None)
+            detect_ms = self._detect_ms if detected is not None else 0.0
+            face = self.aligner.align(frame, box, detected, detect_ms)
+            if self._keep(face, frame):
+                faces.append(face)
+        self._detections.clear()
         return faces
 
     def next_box(self, face: Face) -> Box:
@@ -98,15 +136,6 @@ class FaceTracker:
             float(points[:, 1].max()),
         )
         return expand_box(tight, self.aligner.metadata.crop_margin)
-
-    def _detect_and_align(self, frame: Frame) -> list[Face]:
-        self._since_detect = 0
-        self.stats.detections += 1
-        start = time.perf_counter_ns()
-        found = self.aligner.detect_frame(frame)[: self.max_faces]
-        detect_ms = (time.perf_counter_ns() - start) / 1e6
-        faces = [self.aligner.align(frame, self.aligner.crop_box(item), item, detect_ms) for item in found]
-        return [face for face in faces if self._keep(face, frame, count=False)]
 
     def _keep(self, face: Face, frame: Frame, count: bool = True) -> bool:
         reason = self.lost_reason(face, frame)

@@ -40,6 +40,16 @@ public final class BoxTracker {
         this.redetectInterval = redetectInterval;
     }
 
+    /** Width of the (upright) frames this tracker follows a face in. */
+    public int getImageWidth() {
+        return imageWidth;
+    }
+
+    /** Height of the (upright) frames this tracker follows a face in. */
+    public int getImageHeight() {
+        return imageHeight;
+    }
+
     /** The box to crop the next frame along, or null when no face is tracked. */
     public Box box() {
         return box;

@@ -5,14 +5,15 @@ package dev.asmnetedge.core;
  * {@code android.media.FaceDetector} (mid-point between the eyes and the eye distance).
  *
  * <p>ASMNet expects the crop of the 68 landmarks' box plus a margin, not a detector's own box. The
- * proportions below are those of a frontal iBUG-68 face measured from the eye centres (jaw width
- * about 2.1 eye distances, brows about 0.55 above the eye line, chin about 1.75 below). They are
- * approximate on purpose: the tracker re-fits the box to the predicted landmarks on the next frame.
+ * proportions below, in eye-centre distances, come from the frontal iBUG-68 mean shape in
+ * {@code tests/fixtures/make_fixtures.py} with a square landmark box: jaw 1.15 to each side of the
+ * eye mid-point, brows 0.40 above the eye line, chin 1.90 below. Approximate on purpose: the
+ * tracker re-fits the box to the predicted landmarks on the next frame.
  */
 public final class FaceBoxes {
-    static final double HALF_WIDTH = 1.05;
-    static final double ABOVE_EYES = 0.55;
-    static final double BELOW_EYES = 1.75;
+    static final double HALF_WIDTH = 1.15;
+    static final double ABOVE_EYES = 0.40;
+    static final double BELOW_EYES = 1.90;
 
     private FaceBoxes() {
     }

@@ -41,6 +41,43 @@ public abstract class PixelImage {
         return new Argb(argb, width, height, stride);
     }
 
+    /**
+     * This image turned clockwise by {@code degrees} (0, 90, 180 or 270), without copying: CameraX
+     * delivers sensor-oriented frames plus {@code ImageInfo.getRotationDegrees()}, the clockwise turn
+     * that makes them upright, and the model must see the face upright.
+     */
+    public PixelImage rotated(int degrees) {
+        int turns = Math.floorMod(degrees, 360) / 90;
+        if (Math.floorMod(degrees, 90) != 0) {
+            throw new IllegalArgumentException("rotation must be a multiple of 90 degrees, got " + degrees);
+        }
+        return turns == 0 ? this : new Rotated(this, turns);
+    }
+
+    private static final class Rotated extends PixelImage {
+        private final PixelImage source;
+        private final int turns;
+
+        Rotated(PixelImage source, int turns) {
+            super(turns % 2 == 0 ? source.width : source.height, turns % 2 == 0 ? source.height : source.width);
+            this.source = source;
+            this.turns = turns;
+        }
+
+        @Override
+        public int channel(int col, int row, int channel) {
+            // upright (col, row) back to the source pixel that a clockwise turn moved there
+            switch (turns) {
+                case 1:
+                    return source.channel(row, source.height - 1 - col, channel);
+                case 2:
+                    return source.channel(source.width - 1 - col, source.height - 1 - row, channel);
+                default:
+                    return source.channel(source.width - 1 - row, col, channel);
+            }
+        }
+    }
+
     private static final class Interleaved extends PixelImage {
         private final byte[] data;
         private final int pixelStride;

@@ -98,6 +98,19 @@ public class ParityTest {
     }
 
     @Test
+    public void randomBoxCropsMatchPythonByteForByte() throws Exception {
+        cases();
+        List<Object> crops = Vectors.list(vectors.manifest.get("random_crops"));
+        assertNotNull("the manifest lacks random_crops: regenerate the vectors", crops);
+        for (Object value : crops) {
+            Map<String, Object> entry = Vectors.object(value);
+            byte[] expected = vectors.bytes((String) entry.get("crop"));
+            Box box = box(entry.get("box"));
+            assertBytes(entry.get("crop") + " along " + box, expected, Cropper.crop(image(entry), box, meta.inputSize));
+        }
+    }
+
+    @Test
     public void cropIsTheSameFromCameraAndBitmapLayouts() throws Exception {
         for (Object value : cases()) {
             Map<String, Object> entry = Vectors.object(value);

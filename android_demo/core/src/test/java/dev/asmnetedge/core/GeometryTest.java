@@ -1,0 +1,135 @@
+package dev.asmnetedge.core;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
+
+import java.nio.ByteBuffer;
+import org.junit.Test;
+
+/** Hand-checkable cases; the exhaustive comparison with Python is {@link ParityTest}. */
+public class GeometryTest {
+    @Test
+    public void cropOfAHalfWhiteImageMatchesThePythonDoctest() {
+        // geometry.crop_image doctest: 50x80, right half white, whole image to 8x8
+        byte[] rgb = new byte[50 * 80 * 3];
+        for (int row = 0; row < 50; row++) {
+            for (int col = 40; col < 80; col++) {
+                for (int channel = 0; channel < 3; channel++) {
+                    rgb[(row * 80 + col) * 3 + channel] = (byte) 255;
+                }
+            }
+        }
+        byte[] crop = Cropper.crop(PixelImage.ofRgb(rgb, 80, 50), new Box(0, 0, 80, 50), 8);
+        assertEquals(8 * 8 * 3, crop.length);
+        assertEquals(0, crop[0] & 0xFF);
+        assertEquals(255, crop[7 * 3] & 0xFF);
+    }
+
+    @Test
+    public void rotationTurnsTheFrameClockwise() {
+        // 3 wide, 2 high; red channel = 10 * row + col
+        byte[] rgb = new byte[3 * 2 * 3];
+        for (int row = 0; row < 2; row++) {
+            for (int col = 0; col < 3; col++) {
+                rgb[(row * 3 + col) * 3] = (byte) (10 * row + col);
+            }
+        }
+        PixelImage image = PixelImage.ofRgb(rgb, 3, 2);
+        PixelImage quarter = image.rotated(90);
+        assertEquals(2, quarter.width);
+        assertEquals(3, quarter.height);
+        assertEquals("bottom-left comes to the top-left", 10, quarter.channel(0, 0, 0));
+        assertEquals("top-left goes to the top-right", 0, quarter.channel(1, 0, 0));
+        assertEquals(12, image.rotated(180).channel(0, 0, 0));
+        assertEquals("top-right comes to the top-left", 2, image.rotated(270).channel(0, 0, 0));
+        assertEquals(image.channel(1, 1, 0), image.rotated(-360).channel(1, 1, 0));
+    }
+
+    @Test
+    public void cropOutsideTheImageIsBlack() {
+        byte[] white = new byte[10 * 10 * 3];
+        java.util.Arrays.fill(white, (byte) 255);
+        byte[] crop = Cropper.crop(PixelImage.ofRgb(white, 10, 10), new Box(-20, -20, -10, -10), 4);
+        for (byte value : crop) {
+            assertEquals(0, value);
+        }
+    }
+
+    @Test
+    public void quantisationOfTheExtremes() {
+        InputTensor int8 = new InputTensor(1.0 / 255.0, new QuantParams(TensorType.INT8, 1.0 / 255.0, -128));
+        assertEquals(-128, int8.quantise(0));
+        assertEquals(127, int8.quantise(255));
+        InputTensor uint8 = new InputTensor(1.0 / 255.0, new QuantParams(TensorType.UINT8, 1.0 / 255.0, 0));
+        assertEquals(200, uint8.quantise(200));
+        InputTensor coarse = new InputTensor(1.0 / 255.0, new QuantParams(TensorType.INT8, 1.0 / 510.0, -100));
+        assertEquals(127, coarse.quantise(255)); // 510 - 100 saturates
+        byte[] floats = new InputTensor(1.0 / 255.0, QuantParams.FLOAT32).toBytes(new byte[] {(byte) 255});
+        assertEquals(1.0f, ByteBuffer.wrap(floats).order(java.nio.ByteOrder.LITTLE_ENDIAN).getFloat(), 0.0f);
+    }
+
+    @Test
+    public void landmarkBoxAndMarginAsInPython() {
+        // geometry doctests: landmark_box and expand_box
+        Box box = Box.ofLandmarks(new double[] {1.0, 5.0, 3.0, 2.0});
+        assertArrayEquals(new double[] {1.0, 2.0, 3.0, 5.0}, box.toArray(), 0.0);
+        Box grown = new Box(0, 0, 100, 50).expand(0.1);
+        assertArrayEquals(new double[] {-10.0, -5.0, 110.0, 55.0}, grown.toArray(), 0.0);
+    }
+
+    @Test
+    public void denormaliseThenCropToImageInvertsTheCropConvention() {
+        // module doctest of geometry: normalised [0, 0] and [-0.5, -0.5] in a 224 crop of this box
+        Box box = new Box(10.0, 20.0, 110.0, 220.0);
+        double[] crop = OutputDecoder.denormalise(new double[] {0.0, 0.0, -0.5, -0.5}, 224, 1.0);
+        assertArrayEquals(new double[] {60.0, 120.0, 10.0, 20.0}, OutputDecoder.cropToImage(crop, box, 224), 1e-9);
+        double[] flipped = OutputDecoder.denormalise(new double[] {0.25}, 224, -1.0);
+        assertEquals(112.0 - 56.0, flipped[0], 0.0);
+    }
+
+    @Test
+    public void poseAxesFollowTheProjectConvention() {
+        double[] yaw = PoseAxes.project(30, 0, 0, 1.0);
+        assertTrue("yaw > 0 turns the face axis toward image right", yaw[4] > 0.4);
+        double[] pitch = PoseAxes.project(0, 30, 0, 1.0);
+        assertTrue("pitch > 0 turns the face axis up (negative image y)", pitch[5] < -0.4);
+        double[] roll = PoseAxes.project(0, 0, 30, 1.0);
+        assertTrue("roll > 0 turns the x axis clockwise (toward image down)", roll[1] > 0.4 && roll[0] > 0.8);
+        double[] zero = PoseAxes.project(0, 0, 0, 2.0);
+        assertArrayEquals(new double[] {2, 0, 0, -2, 0, 0}, zero, 1e-12);
+    }
+
+    @Test
+    public void trackerFollowsLandmarkBoxesAndDropsImplausibleOnes() {
+        BoxTracker tracker = new BoxTracker(640, 480, 3);
+        assertTrue(tracker.needsDetection());
+        tracker.start(FaceBoxes.fromEyes(320, 200, 60, 0.05));
+        Box first = tracker.box();
+        assertNotNull(first);
+        assertTrue("eyes sit in the upper part of the box", 200 - first.y0 < first.y1 - 200);
+        tracker.update(new Box(250, 140, 390, 320));
+        assertEquals(250, tracker.box().x0, 0.0);
+        tracker.start(new Box(255, 145, 385, 318)); // same face re-detected: keep the fitted box
+        assertEquals(250, tracker.box().x0, 0.0);
+        tracker.start(null); // a missed re-detection does not end the track
+        assertNotNull(tracker.box());
+        tracker.update(new Box(0, 0, 600, 470)); // jumped 4x in one frame: lost
+        assertNull(tracker.box());
+        assertTrue(tracker.needsDetection());
+        tracker.start(new Box(700, 10, 760, 80)); // centre outside the frame: not a usable start
+        assertNull(tracker.box());
+    }
+
+    @Test
+    public void trackerAsksForPeriodicRedetection() {
+        BoxTracker tracker = new BoxTracker(640, 480, 2);
+        tracker.start(new Box(100, 100, 200, 220));
+        tracker.update(new Box(101, 100, 201, 220));
+        assertTrue(!tracker.needsDetection());
+        tracker.update(new Box(102, 100, 202, 220));
+        assertTrue(tracker.needsDetection());
+    }
+}

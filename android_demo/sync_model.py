@@ -1,0 +1,140 @@
+"""Copy an exported ASMNet and its JSON sidecar into the Android demo's assets.
+
+    python android_demo/sync_model.py                     # the default int8 model of asmnet-edge
+    python android_demo/sync_model.py my_int8.tflite      # your own export (sidecar my_int8.json beside it)
+
+The app loads ``app/src/main/assets/asmnet.tflite`` and ``asmnet.json`` whatever the model is, and
+refuses a model whose sha256 differs from the sidecar's ``file_sha256``: the sidecar tells the app
+the input size, landmark sign, pose scale and crop margin, so the two must travel together. This
+script checks that before copying, so a mismatch is caught here rather than on the phone.
+
+Needs only the Python standard library; when the sidecar is missing it is rebuilt from the
+metadata embedded in the model, which needs the asmnet-edge package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ASSETS = HERE / "app" / "src" / "main" / "assets"
+MODEL_ASSET = "asmnet.tflite"  # LandmarkModel.MODEL_ASSET in the app
+SIDECAR_ASSET = "asmnet.json"  # LandmarkModel.SIDECAR_ASSET in the app
+DEFAULT_MODEL = HERE.parent / "asmnet_edge" / "assets" / "default" / "asmnet68_int8.tflite"
+# the keys the app cannot do without (the Java core applies the Python defaults to the others)
+REQUIRED_KEYS = ("schema_version", "num_landmarks", "input_size", "precision", "file_sha256")
+
+
+class SyncError(Exception):
+    """The model or its sidecar cannot be used; the message says what to do."""
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def load_sidecar(model: Path, content: bytes) -> str:
+    """The sidecar text for ``model``: the file beside it, or one rebuilt from the embedded metadata."""
+    sidecar = model.with_suffix(".json")
+    if sidecar.exists():
+        return sidecar.read_text(encoding="utf-8")
+    try:
+        from asmnet_edge.errors import MetadataError
+        from asmnet_edge.runtime.metadata import read_tflite_metadata
+    except ImportError as err:
+        raise SyncError(
+            f"no sidecar {sidecar.name} beside {model} and asmnet-edge is not installed to rebuild it: "
+            "export with 'asmnet-edge export', which writes both"
+        ) from err
+    try:
+        data = read_tflite_metadata(content).to_dict()
+    except MetadataError as err:
+        raise SyncError(f"no sidecar {sidecar.name} beside {model}, and {err}") from err
+    data.update(file_sha256=sha256_hex(content), file_size=len(content))
+    return json.dumps(data, sort_keys=True, indent=1)
+
+
+def check_pair(content: bytes, sidecar_text: str) -> dict[str, object]:
+    """Parse the sidecar and check that it describes ``content``; returns the parsed sidecar."""
+    try:
+        data = json.loads(sidecar_text)
+    except ValueError as err:
+        raise SyncError(f"the sidecar is not valid JSON: {err}") from err
+    if not isinstance(data, dict):
+        raise SyncError("the sidecar must be a JSON object")
+    missing = [key for key in REQUIRED_KEYS if key not in data]
+    if missing:
+        raise SyncError(f"the sidecar lacks {missing}: re-export the model with 'asmnet-edge export'")
+    if content[4:8] != b"TFL3":
+        raise SyncError("the model is not a TFLite flatbuffer (no 'TFL3' identifier)")
+    digest = sha256_hex(content)
+    if data["file_sha256"] != digest:
+        raise SyncError(
+            f"the sidecar says sha256 {data['file_sha256']} but the model hashes to {digest}: "
+            "the two come from different exports; re-export or pick the matching pair"
+        )
+    if data.get("file_size", len(content)) != len(content):
+        raise SyncError(f"the sidecar says {data['file_size']} bytes but the model has {len(content)}")
+    return data
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    handle, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=f"-{path.name}", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes files private; assets are ordinary project files
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def sync(model: Path, assets: Path = ASSETS) -> dict[str, object]:
+    """Check ``model`` against its sidecar and copy both into ``assets`` under the app's names.
+
+    >>> sync(Path("missing.tflite"))  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    SyncError: no model at missing.tflite: ...
+    """
+    if not model.is_file():
+        raise SyncError(
+            f"no model at {model}: export one with 'asmnet-edge export --int8' "
+            "(the default model ships in asmnet_edge/assets/default once trained)"
+        )
+    content = model.read_bytes()
+    text = load_sidecar(model, content)
+    data = check_pair(content, text)
+    assets.mkdir(parents=True, exist_ok=True)
+    _write_atomic(assets / MODEL_ASSET, content)
+    _write_atomic(assets / SIDECAR_ASSET, text.encode("utf-8"))
+    return data
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("model", nargs="?", type=Path, default=DEFAULT_MODEL, help="exported .tflite")
+    parser.add_argument("--assets", type=Path, default=ASSETS, help="the app's assets folder")
+    args = parser.parse_args(argv)
+    try:
+        data = sync(args.model, args.assets)
+    except (SyncError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(
+        f"copied {args.model} ({data['precision']}, {data['num_landmarks']} points, "
+        f"{data['input_size']} px) to {args.assets / MODEL_ASSET} and {SIDECAR_ASSET}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

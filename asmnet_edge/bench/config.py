@@ -1,0 +1,96 @@
+"""The one configuration of a benchmark run, validated before anything runs.
+
+>>> config = BenchConfig(models=("m.tflite",), threads=(1, 2), runs=20)
+>>> config.runs, config.threads
+(20, (1, 2))
+>>> BenchConfig(models=("m.tflite",), runs=0)
+Traceback (most recent call last):
+...
+asmnet_edge.errors.ConfigError: runs must be at least 1 (got 0): latency needs timed runs
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from asmnet_edge.bench.profiles import DeviceProfile
+from asmnet_edge.errors import ConfigError
+
+PEERS = ("dlib", "mediapipe")
+HOST_KEY_MODES = ("yes", "no", "accept-new")
+
+
+@dataclass(frozen=True)
+class RemoteOptions:
+    """How to reach and drive a remote device (SSH or adb)."""
+
+    connect_timeout_s: float = 10.0
+    step_timeout_s: float = 600.0  # every remote step (copy, probe, one model's run) is bounded by this
+    strict_host_key_checking: str = "accept-new"
+    identity_file: str | None = None
+    known_hosts_file: str | None = None
+    python: str | None = None  # overrides the device profile's python
+    adb_executable: str = "adb"
+    adb_benchmark_binary: str | None = None  # path ON the device; overrides the profile's
+    device_dir: str = "/data/local/tmp"  # where adb pushes files
+
+    def __post_init__(self) -> None:
+        if self.strict_host_key_checking not in HOST_KEY_MODES:
+            raise ConfigError(
+                f"strict host key checking must be one of {HOST_KEY_MODES}, "
+                f"got {self.strict_host_key_checking!r}"
+            )
+        if self.connect_timeout_s <= 0 or self.step_timeout_s <= 0:
+            raise ConfigError("timeouts must be positive numbers of seconds")
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """Everything ``asmnet-edge bench`` does; each field changes the run or its report."""
+
+    models: tuple[str | Path, ...]
+    target: str = "local"
+    threads: tuple[int, ...] = (1,)
+    runs: int = 50
+    warmup: int = 5
+    xnnpack_compare: bool = True
+    accuracy_data: str | Path | None = None
+    accuracy_format: str = "300w"
+    accuracy_limit: int | None = None
+    peers: tuple[str, ...] = ()
+    mediapipe_python: str | None = None  # a Python with mediapipe, when it cannot live beside TensorFlow
+    device: DeviceProfile | None = None
+    remote: RemoteOptions = field(default_factory=RemoteOptions)
+
+    def __post_init__(self) -> None:
+        if not self.models:
+            raise ConfigError("no model given: pass one or more .tflite files")
+        if self.runs < 1:
+            raise ConfigError(f"runs must be at least 1 (got {self.runs}): latency needs timed runs")
+        if self.warmup < 0:
+            raise ConfigError(f"warmup must be 0 or more (got {self.warmup})")
+        if not self.threads or min(self.threads) < 1:
+            raise ConfigError(f"thread counts must be positive integers, got {list(self.threads)}")
+        unknown = sorted(set(self.peers) - set(PEERS))
+        if unknown:
+            raise ConfigError(f"unknown peers {unknown}: expected some of {PEERS}")
+        if self.peers and self.accuracy_data is None:
+            raise ConfigError("peers are compared on labelled images: give --accuracy DATA with --peers")
+        if self.accuracy_limit is not None and self.accuracy_limit < 1:
+            raise ConfigError(f"accuracy limit must be at least 1, got {self.accuracy_limit}")
+
+
+def parse_threads(text: str) -> tuple[int, ...]:
+    """``"1,2,4"`` -> ``(1, 2, 4)``; anything else is a :class:`ConfigError`.
+
+    >>> parse_threads("1, 2,4")
+    (1, 2, 4)
+    """
+    try:
+        values = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError as err:
+        raise ConfigError(f"threads must be comma-separated integers like 1,2,4; got {text!r}") from err
+    if not values or min(values) < 1:
+        raise ConfigError(f"threads must be positive integers like 1,2,4; got {text!r}")
+    return tuple(dict.fromkeys(values))

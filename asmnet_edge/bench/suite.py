@@ -1,0 +1,201 @@
+"""The benchmark suite: every precision of every variant, one run, every report and plot, one command.
+
+With ``models_dir`` the suite benchmarks the .tflite files already in that folder (the usual case: the
+export pipeline made them). Without it, it exports them first with ``asmnet-edge export`` (every
+precision of the default model, of each given Keras model, and of small untrained variants that are
+measured for size and speed only), into ``work_dir``, never into the results folder.
+
+>>> config = SuiteConfig(out_dir="benchmarks/results/x86_64-2c", models_dir="exported/")  # doctest: +SKIP
+>>> run_suite(config).models[0].name  # doctest: +SKIP
+'asmnet68_fp16'
+"""
+
+from __future__ import annotations
+
+import platform
+import re
+import shlex
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from asmnet_edge._atomic import atomic_write_text
+from asmnet_edge.bench.config import BenchConfig, RemoteOptions
+from asmnet_edge.bench.profiles import DeviceProfile
+from asmnet_edge.bench.report_files import write_reports
+from asmnet_edge.bench.results import BenchReport
+from asmnet_edge.bench.run import host_info, run_bench
+from asmnet_edge.errors import ConfigError, ExportError
+from asmnet_edge.runtime.metadata import PRECISIONS
+
+UNTRAINED = "untrained"
+DEFAULT_UNTRAINED_VARIANTS = ((0.5, 160), (0.35, 128))
+
+
+@dataclass(frozen=True)
+class SuiteConfig:
+    """What the suite exports, how it benchmarks (fields as in :class:`BenchConfig`), where it writes."""
+
+    out_dir: str | Path
+    target: str = "local"
+    threads: tuple[int, ...] = (1, 2)
+    runs: int = 100
+    warmup: int = 10
+    xnnpack_compare: bool = True
+    accuracy_data: str | Path | None = None
+    accuracy_format: str = "300w"
+    accuracy_limit: int | None = None
+    peers: tuple[str, ...] = ()
+    mediapipe_python: str | None = None
+    device: DeviceProfile | None = None
+    remote: RemoteOptions = field(default_factory=RemoteOptions)
+    models_dir: str | Path | None = None
+    work_dir: str | Path | None = None
+    include_default: bool = True
+    keras_models: tuple[tuple[str, str], ...] = ()  # (variant name, .keras / .weights.h5 / .h5 path)
+    untrained_variants: tuple[tuple[float, int], ...] = DEFAULT_UNTRAINED_VARIANTS
+    precisions: tuple[str, ...] = PRECISIONS
+    calib: str | None = None
+    command: str = ""
+
+
+def machine_name() -> str:
+    """A folder name for this machine's results, e.g. ``x86_64-amd-epyc-2c``."""
+    info = host_info()
+    slug = re.sub(r"[^a-z0-9]+", "-", str(info["cpu"]).lower()).strip("-")[:40]
+    return f"{platform.machine()}-{slug}-{info['cores']}c"
+
+
+def _export(model: str | None, out: Path, precisions: tuple[str, ...], calib: str | None) -> None:
+    argv = [
+        sys.executable,
+        "-m",
+        "asmnet_edge.cli",
+        "export",
+        "--out",
+        str(out),
+        "--json",
+        *[f"--{name}" for name in precisions],
+    ]
+    if model is not None:
+        argv += ["--model", model]
+    if calib is not None:
+        argv += ["--calib", calib]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+        raise ExportError(f"'{shlex.join(argv[1:])}' failed: {lines[-1] if lines else done.returncode}")
+
+
+def _untrained_model(alpha: float, size: int, folder: Path) -> str:
+    from asmnet_edge.model.asmnet import build_asmnet
+
+    path = folder / f"asmnet68_a{alpha:g}_{size}_{UNTRAINED}.keras"
+    build_asmnet(68, alpha=alpha, input_size=size).save(path)
+    return str(path)
+
+
+def export_models(config: SuiteConfig, work: Path, progress: Callable[[str], None]) -> Path:
+    """Export every variant in every precision under ``work``; returns the folder of .tflite files."""
+    jobs: list[tuple[str, str | None]] = []
+    if config.include_default:
+        jobs.append(("default", None))
+    jobs += [(name, path) for name, path in config.keras_models]
+    for alpha, size in config.untrained_variants:
+        jobs.append((f"a{alpha:g}_{size}_{UNTRAINED}", _untrained_model(alpha, size, work)))
+    out = work / "models"
+    for name, model in jobs:
+        progress(f"exporting {name} ({', '.join(config.precisions)})")
+        target = out / name
+        _export(model, target, config.precisions, config.calib)
+        for file in target.glob("*.tflite"):  # the variant in the file name keeps names unique in one report
+            if not file.name.startswith(name):
+                file.rename(target / f"{name}__{file.name}")
+    return out
+
+
+def collect_models(folder: Path) -> tuple[Path, ...]:
+    models = tuple(sorted(folder.rglob("*.tflite")))
+    if not models:
+        raise ConfigError(f"no .tflite file in {folder}: export models there or drop --models")
+    return models
+
+
+def _forget_untrained_accuracy(report: BenchReport) -> None:
+    for row in report.models:
+        if UNTRAINED in row.name and row.accuracy is not None:
+            row.accuracy, row.vs_fp32 = None, None
+            row.accuracy_error = "untrained weights: measured for size and speed only"
+
+
+def results_readme(report: BenchReport, command: str) -> str:
+    host = report.host
+    return "\n".join(
+        [
+            f"# Benchmark results: {machine_name()}",
+            "",
+            "Made by this exact command, from the repository root:",
+            "",
+            "```",
+            command,
+            "```",
+            "",
+            f"- date (UTC): {report.created_utc}; asmnet-edge {report.tool_version}",
+            f"- host: {host.get('cpu')}, {host.get('cores')} cores, {host.get('system')}, "
+            f"Python {host.get('python')}",
+            f"- load average at start {host.get('load_average_start')}, "
+            f"at end {host.get('load_average_end')} "
+            "(a shared machine: latency figures are only as quiet as this load)",
+            f"- target: {report.target.get('label')}; "
+            f"accuracy data: {(report.dataset or {}).get('path', 'none')}",
+            "",
+            "Files: `bench.json` (schema_version 1, every number and every raw timing), `bench.md` (tables), "
+            "`bench.csv`, `bench.png` (Pareto + sizes), `pareto.png`, `sizes.png`.",
+            "Models whose name contains 'untrained' have random weights: their size and speed are real, "
+            "their accuracy is not reported. Device profiles' reference figures are published numbers, not "
+            "measurements.",
+            "",
+        ]
+    )
+
+
+def run_suite(config: SuiteConfig, progress: Callable[[str], None] = lambda message: None) -> BenchReport:
+    """Export (unless ``models_dir``), benchmark everything in one run, write every report."""
+    out = Path(config.out_dir)
+    with tempfile.TemporaryDirectory(prefix="asmnet-suite-") as scratch:
+        if config.models_dir is not None:
+            folder = Path(config.models_dir)
+            if not folder.is_dir():
+                raise ConfigError(f"--models {folder} is not a folder of .tflite files")
+        else:
+            work = Path(config.work_dir) if config.work_dir else Path(scratch)
+            work.mkdir(parents=True, exist_ok=True)
+            folder = export_models(config, work, progress)
+        models = collect_models(folder)
+        bench = BenchConfig(
+            models=models,
+            target=config.target,
+            threads=config.threads,
+            runs=config.runs,
+            warmup=config.warmup,
+            xnnpack_compare=config.xnnpack_compare,
+            accuracy_data=config.accuracy_data,
+            accuracy_format=config.accuracy_format,
+            accuracy_limit=config.accuracy_limit,
+            peers=config.peers,
+            mediapipe_python=config.mediapipe_python,
+            device=config.device,
+            remote=config.remote,
+        )
+        report = run_bench(bench, progress=progress, command=config.command)
+    _forget_untrained_accuracy(report)
+    from asmnet_edge.bench.plots import write_plot
+
+    write_reports(report, out / "bench.json", out / "bench.md", out / "bench.csv", out / "bench.png")
+    write_plot(report, out / "pareto.png", panels="pareto")
+    write_plot(report, out / "sizes.png", panels="sizes")
+    atomic_write_text(out / "README.md", results_readme(report, config.command))
+    return report

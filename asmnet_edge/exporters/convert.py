@@ -1,0 +1,102 @@
+"""Keras ASMNet -> .tflite bytes for one precision, builtin ops only.
+
+Always ``TFLiteConverter.from_keras_model``: ``from_concrete_functions`` keeps variables as
+READ_VARIABLE ops (NaN outputs, failed calibration). The signature must come out with input
+``image`` and outputs ``landmarks`` and ``pose``, which every later step looks up by name.
+
+>>> tflite_bytes = convert(source, "int8", "float32", calibration)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from asmnet_edge._lazy import require
+from asmnet_edge.errors import ConfigError, ExportError
+from asmnet_edge.exporters.calibration import CropSet
+from asmnet_edge.exporters.graph import TfliteGraph
+from asmnet_edge.exporters.precisions import PRECISIONS, configure_converter
+from asmnet_edge.exporters.source import OUTPUT_NAMES, ModelSource
+from asmnet_edge.model.asmnet import INPUT_NAME
+
+
+@dataclass(frozen=True)
+class Converted:
+    """A converted model: its bytes (no metadata yet) and what selective quantisation kept in float."""
+
+    content: bytes
+    float_nodes: tuple[str, ...] = ()
+    debug: dict[str, object] = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """Send everything written to stdout (Python and C level) to stderr while converting.
+
+    TensorFlow prints "Saved artifact at ..." to stdout; ``--json`` promises one JSON object there.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def new_converter(source: ModelSource, precision: str, io_type: str, calibration: CropSet | None) -> object:
+    """A ``TFLiteConverter`` for ``source.model`` set up for ``precision`` (see the precision table)."""
+    tf = require("tensorflow", extra="export", purpose="converting models to TFLite")
+    converter = tf.lite.TFLiteConverter.from_keras_model(source.model)
+    dataset = calibration.representative_dataset() if calibration is not None else None
+    return configure_converter(converter, precision, io_type, dataset)
+
+
+def convert(
+    source: ModelSource,
+    precision: str,
+    io_type: str,
+    calibration: CropSet | None = None,
+    float_layers: tuple[str, ...] = (),
+    debug_top_k: int = 0,
+) -> Converted:
+    """Convert ``source`` to ``precision``; TensorFlow errors become one-line :class:`ExportError`.
+
+    ``float_layers`` (int8 only) keeps those Keras layers in float through the quantisation
+    debugger's selective quantisation; ``debug_top_k`` > 0 (int8 only) adds the per-layer error
+    ranking of :mod:`asmnet_edge.exporters.debug`.
+    """
+    spec = PRECISIONS[precision]
+    if spec.needs_calibration and calibration is None:
+        raise ExportError(f"{precision} export needs a calibration set")
+    if (float_layers or debug_top_k) and precision != "int8":
+        float_layers, debug_top_k = (), 0  # both are int8 tools; other precisions ignore them
+    try:
+        with quiet_stdout():
+            if float_layers or debug_top_k:
+                from asmnet_edge.exporters.debug import debug_int8
+
+                result = debug_int8(source, io_type, calibration, float_layers, debug_top_k)  # type: ignore[arg-type]
+                content = result.content if result.content is not None else _plain(source, precision, io_type, calibration)
+                converted = Converted(content, result.float_nodes, result.report)
+            else:
+                converted = Converted(_plain(source, precision, io_type, calibration))
+    except (ExportError, ConfigError):
+        raise
+    except Exception as err:  # TensorFlow raises many types; the user needs one line and the cause
+        first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise ExportError(f"TensorFlow could not convert the model to {precision}: {first_line}") from err
+    TfliteGraph(converted.content).check_signature(INPUT_NAME, OUTPUT_NAMES)
+    return converted
+
+
+def _plain(source: ModelSource, precision: str, io_type: str, calibration: CropSet | None) -> bytes:
+    converter = new_converter(source, precision, io_type, calibration)
+    return bytes(converter.convert())  # type: ignore[attr-defined]

@@ -1,0 +1,173 @@
+"""Export recipes: a frozen dataclass loaded strictly from JSON; presets ship in the package.
+
+An unknown key or a wrongly typed value is a :class:`ConfigError` naming the key, never a silent
+default. CLI flags override recipe fields (:meth:`ExportRecipe.with_overrides`).
+
+>>> recipe = ExportRecipe.from_dict({"precisions": ["int8"], "io": "uint8"})
+>>> recipe.precisions, recipe.io
+(('int8',), 'uint8')
+>>> ExportRecipe.from_dict({"precision": ["int8"]})
+Traceback (most recent call last):
+...
+asmnet_edge.errors.ConfigError: unknown recipe key 'precision': allowed keys are calib, calib_count, calib_format, debug, debug_top_k, description, eval, eval_count, float_layers, io, max_nme_increase, max_pose_increase_deg, precisions, seed
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from asmnet_edge.errors import ConfigError
+from asmnet_edge.exporters.precisions import DEFAULT_PRECISIONS, IO_TYPES, check_precisions
+from asmnet_edge.exporters.presets import PRESETS
+
+CALIB_FORMATS = ("300w", "wflw", "images")
+MIN_GOOD_CALIB_COUNT = 100
+
+# JSON type of every field: the strict loader checks values against this table
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "description": (str,),
+    "precisions": (list,),
+    "io": (str,),
+    "calib": (str, type(None)),
+    "calib_format": (str,),
+    "calib_count": (int,),
+    "eval": (str, type(None)),
+    "eval_count": (int,),
+    "max_nme_increase": (int, float, type(None)),
+    "max_pose_increase_deg": (int, float, type(None)),
+    "debug": (bool,),
+    "debug_top_k": (int,),
+    "float_layers": (list,),
+    "seed": (int,),
+}
+
+
+@dataclass(frozen=True)
+class ExportRecipe:
+    """Everything that decides what ``asmnet-edge export`` writes.
+
+    ``calib``/``eval`` are folders (``None``: the default face set built from installed packages);
+    ``max_nme_increase``/``max_pose_increase_deg`` ``None`` means each precision's default tolerance;
+    ``float_layers`` are Keras layer names kept in float in int8 exports; ``seed`` drives calibration
+    sampling and augmentation (same seed, same bytes).
+    """
+
+    description: str = ""
+    precisions: tuple[str, ...] = DEFAULT_PRECISIONS
+    io: str = "float32"
+    calib: str | None = None
+    calib_format: str = "300w"
+    calib_count: int = 300
+    eval: str | None = None
+    eval_count: int = 100
+    max_nme_increase: float | None = None
+    max_pose_increase_deg: float | None = None
+    debug: bool = False
+    debug_top_k: int = 10
+    float_layers: tuple[str, ...] = ()
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "precisions", check_precisions(tuple(self.precisions)))
+        object.__setattr__(self, "float_layers", tuple(self.float_layers))
+        if self.io not in IO_TYPES:
+            raise ConfigError(f"recipe field 'io' is {self.io!r}: expected one of {list(IO_TYPES)}")
+        if self.calib_format not in CALIB_FORMATS:
+            raise ConfigError(
+                f"recipe field 'calib_format' is {self.calib_format!r}: expected one of {list(CALIB_FORMATS)}"
+            )
+        for name in ("calib_count", "eval_count", "debug_top_k"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"recipe field '{name}' must be at least 1, got {getattr(self, name)}")
+        for name in ("max_nme_increase", "max_pose_increase_deg"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise ConfigError(f"recipe field '{name}' must be >= 0, got {value}")
+        if any(not isinstance(layer, str) or not layer for layer in self.float_layers):
+            raise ConfigError("recipe field 'float_layers' must be a list of Keras layer names")
+        if self.float_layers and self.io != "float32":
+            raise ConfigError(
+                "float_layers keeps layers in float, which needs float32 model inputs/outputs: "
+                "use io float32 with float_layers"
+            )
+
+    @classmethod
+    def from_dict(cls, data: Any, base_dir: Path | None = None) -> ExportRecipe:
+        """Strict load; relative ``calib``/``eval`` paths are resolved against ``base_dir``."""
+        if not isinstance(data, dict):
+            raise ConfigError("an export recipe must be a JSON object")
+        allowed = sorted(_JSON_TYPES)
+        for key, value in data.items():
+            if key not in _JSON_TYPES:
+                raise ConfigError(f"unknown recipe key {key!r}: allowed keys are {', '.join(allowed)}")
+            expected = _JSON_TYPES[key]
+            wrong_bool = isinstance(value, bool) and bool not in expected
+            if wrong_bool or not isinstance(value, expected):
+                names = " or ".join("null" if kind is type(None) else kind.__name__ for kind in expected)
+                raise ConfigError(
+                    f"recipe key {key!r} must be {names}, got {type(value).__name__} {value!r}"
+                )
+            if key in ("precisions", "float_layers") and not all(isinstance(item, str) for item in value):
+                raise ConfigError(f"recipe key {key!r} must be a list of strings, got {value!r}")
+        values = dict(data)
+        for key in ("calib", "eval"):
+            if base_dir is not None and isinstance(values.get(key), str):
+                values[key] = str((base_dir / values[key]).resolve())
+        for key in ("precisions", "float_layers"):
+            if key in values:
+                values[key] = tuple(values[key])
+        return cls(**values)
+
+    def with_overrides(self, **overrides: Any) -> ExportRecipe:
+        """A copy with the given fields replaced; ``None`` values mean "not given" and are skipped."""
+        given = {key: value for key, value in overrides.items() if value is not None}
+        unknown = sorted(set(given) - {item.name for item in fields(self)})
+        if unknown:
+            raise ConfigError(f"unknown recipe fields {unknown}")
+        return dataclasses.replace(self, **given)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["precisions"] = list(self.precisions)
+        data["float_layers"] = list(self.float_layers)
+        return data
+
+
+def preset_names() -> list[str]:
+    """Names of the recipes shipped inside the package.
+
+    >>> "raspberry_pi_int8" in preset_names()
+    True
+    """
+    return sorted(PRESETS)
+
+
+def load_recipe(source: str | os.PathLike[str]) -> ExportRecipe:
+    """Load a recipe from a JSON file, or a packaged preset by name (``raspberry_pi_int8``).
+
+    >>> load_recipe("android_fp16").precisions
+    ('fp16',)
+    """
+    path = Path(source)
+    if not path.exists() and str(source) in PRESETS:
+        return ExportRecipe.from_dict(PRESETS[str(source)])
+    if not path.is_file():
+        raise ConfigError(
+            f"recipe {str(source)!r} is neither a JSON file nor a packaged preset "
+            f"(presets: {', '.join(preset_names())})"
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"cannot read recipe {path}: {err}") from err
+    except ValueError as err:
+        raise ConfigError(f"recipe {path} is not valid JSON: {err}") from err
+    try:
+        return ExportRecipe.from_dict(data, base_dir=path.parent)
+    except ConfigError as err:
+        raise ConfigError(f"recipe {path}: {err}") from err

@@ -1,0 +1,126 @@
+"""The Keras model being exported: loading it, checking it is an ASMNet, hashing and running it.
+
+>>> source = load_source("runs/default/asmnet.keras")  # doctest: +SKIP
+>>> source.num_landmarks, source.input_size, source.landmark_sign  # doctest: +SKIP
+(68, 224, 1.0)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from asmnet_edge.errors import ModelError
+from asmnet_edge.model.asmnet import INPUT_NAME, describe
+from asmnet_edge.runtime.geometry import denormalise_landmarks
+
+OUTPUT_NAMES = ("landmarks", "pose")
+POSE_SCALE_DEG = 65.0
+INPUT_SCALE = np.float32(1.0 / 255.0)  # the same float32 factor LiteModel uses
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """A loaded Keras ASMNet and the facts the export records about it."""
+
+    model: Any
+    num_landmarks: int
+    input_size: int
+    alpha: float
+    landmark_sign: float
+    sign_source: str
+    path: str
+    weights_sha256: str
+
+    def predict_raw(self, crops: np.ndarray, batch_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
+        """Network outputs for uint8 crops (N, S, S, 3): (N, 2n) landmark values, (N, 3) pose values."""
+        landmarks, poses = [], []
+        for start in range(0, len(crops), batch_size):
+            batch = crops[start : start + batch_size].astype(np.float32) * INPUT_SCALE
+            outputs = self.model(batch, training=False)
+            landmarks.append(np.asarray(outputs["landmarks"], dtype=np.float64))
+            poses.append(np.asarray(outputs["pose"], dtype=np.float64))
+        return np.concatenate(landmarks), np.concatenate(poses)
+
+    def predict(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Landmarks in crop pixels (N, n, 2) and pose in degrees (N, 3), like ``LiteModel.run``."""
+        values, poses = self.predict_raw(crops)
+        points = denormalise_landmarks(
+            values.reshape(len(crops), -1, 2), self.input_size, self.landmark_sign
+        )
+        return points, poses * POSE_SCALE_DEG
+
+
+def weights_sha256(model: Any) -> str:
+    """SHA-256 over the model's weights: each variable of ``model.weights``, in order, as
+    little-endian float32 bytes. Independent of file format and of layer/variable names.
+
+    >>> class Fake:
+    ...     weights = [np.zeros(2, np.float32)]
+    >>> weights_sha256(Fake())[:12]
+    'af5570f5a181'
+    """
+    digest = hashlib.sha256()
+    for variable in model.weights:
+        digest.update(np.ascontiguousarray(np.asarray(variable), dtype="<f4").tobytes())
+    return digest.hexdigest()
+
+
+def load_source(path: str | os.PathLike[str] | None, landmark_sign: float | None = None) -> ModelSource:
+    """Load ``path`` (``.keras``, ``.weights.h5`` or a Keras-2 ``.h5``), or the default model if None.
+
+    Raises :class:`ModelError` for a missing/corrupt file or a model that is not an ASMNet.
+    """
+    if path is None:
+        from asmnet_edge.model import load_default
+
+        loaded = load_default()
+        if landmark_sign is not None and float(landmark_sign) != loaded.landmark_sign:
+            raise ModelError("the default model's landmark sign is fixed; --landmark-sign applies to --model")
+    else:
+        from asmnet_edge.model.io import load_asmnet
+
+        loaded = load_asmnet(path, landmark_sign=landmark_sign)
+    return from_keras(loaded.model, loaded.landmark_sign, loaded.sign_source, str(path or "default"), loaded.alpha)
+
+
+def from_keras(
+    model: Any, landmark_sign: float = 1.0, sign_source: str = "given", path: str = "", alpha: float | None = None
+) -> ModelSource:
+    """Wrap an in-memory Keras ASMNet (checks its input/output names).
+
+    >>> from asmnet_edge.model.asmnet import build_asmnet  # doctest: +SKIP
+    >>> from_keras(build_asmnet(68, 0.35, 96)).input_size  # doctest: +SKIP
+    96
+    """
+    facts = describe(model)
+    outputs = model.output
+    if not isinstance(outputs, dict) or set(outputs) != set(OUTPUT_NAMES):
+        raise ModelError(
+            f"model '{model.name}' must have dict outputs {list(OUTPUT_NAMES)} (as build_asmnet makes); "
+            f"it has {sorted(outputs) if isinstance(outputs, dict) else 'positional outputs'}"
+        )
+    input_names = [tensor.name.split(":")[0] for tensor in model.inputs]
+    if len(input_names) != 1 or not input_names[0].startswith(INPUT_NAME):
+        raise ModelError(f"model '{model.name}' must have one input named '{INPUT_NAME}', got {input_names}")
+    if landmark_sign not in (1.0, -1.0):
+        raise ModelError(f"landmark_sign must be +1 or -1, got {landmark_sign}")
+    if alpha is None:
+        from asmnet_edge.model.io import BLOCK15_CHANNELS
+
+        channels = int(model.get_layer("block_15_project").kernel.shape[-1])
+        alpha = BLOCK15_CHANNELS.get(channels, 1.0)
+    return ModelSource(
+        model=model,
+        num_landmarks=facts["num_landmarks"],
+        input_size=facts["input_size"],
+        alpha=float(alpha),
+        landmark_sign=float(landmark_sign),
+        sign_source=sign_source,
+        path=path,
+        weights_sha256=weights_sha256(model),
+    )

@@ -1,0 +1,91 @@
+"""The Android demo's plain-Java core against the Python runtime, in one run.
+
+Writes reference vectors with ``scripts/android_vectors.py`` (Python runtime, real photos from
+scikit-image), then builds and runs the JUnit 4 tests with ``android_demo/core/run_tests.sh``:
+crop and input tensor bytes must match exactly, landmarks within 1e-3 px, pose within 1e-4 deg.
+Needs javac/java 17+ and Debian's junit4 (``apt-get install -y openjdk-17-jdk-headless junit4``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+RUN_TESTS = ROOT / "android_demo" / "core" / "run_tests.sh"
+JARS = (Path("/usr/share/java/junit4.jar"), Path("/usr/share/java/hamcrest.jar"))
+
+pytestmark = pytest.mark.java
+
+
+def _require_java() -> None:
+    missing = [tool for tool in ("javac", "java", "bash") if shutil.which(tool) is None]
+    missing += [str(jar) for jar in JARS if not jar.exists()]
+    if missing:
+        pytest.skip(f"missing {missing}: apt-get install -y openjdk-17-jdk-headless junit4")
+    pytest.importorskip("skimage", reason="the vectors use scikit-image's sample photos")
+
+
+@pytest.fixture(scope="module")
+def vectors(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    _require_java()
+    out = tmp_path_factory.mktemp("android_vectors")
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "android_vectors.py"), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out
+
+
+def test_vectors_cover_real_images_edges_and_every_input_type(vectors: Path) -> None:
+    manifest = json.loads((vectors / "manifest.json").read_text())
+    cases = manifest["cases"]
+    assert len({case["image"] for case in cases}) >= 3
+    sizes = {info["file"]: (info["width"], info["height"]) for info in manifest["images"].values()}
+    outside = [
+        case["name"]
+        for case in cases
+        if case["box"][0] < 0
+        or case["box"][1] < 0
+        or case["box"][2] > sizes[case["image"]][0]
+        or case["box"][3] > sizes[case["image"]][1]
+    ]
+    assert len(outside) >= 2, "boxes partly outside the image must be covered"
+    for case in cases:
+        assert {item["dtype"] for item in case["inputs"]} >= {"int8", "uint8", "float32"}
+        assert sum(item["fed_to_model"] for item in case["inputs"]) == 1
+        assert {run["outputs"]["landmarks"]["dtype"] for run in case["runs"]} >= {"uint8", "float32"}
+        model_run = case["runs"][0]
+        assert len(model_run["landmarks"]) == 2 * manifest["metadata"]["num_landmarks"]
+    assert len(manifest["random_crops"]) >= 10
+
+
+def test_java_core_reproduces_the_python_runtime(vectors: Path) -> None:
+    done = subprocess.run(
+        ["bash", str(RUN_TESTS), str(vectors)], capture_output=True, text=True, timeout=600, check=False
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-4000:]
+    ran = re.search(r"OK \((\d+) tests\)", output)
+    assert ran is not None and int(ran.group(1)) >= 20, output[-2000:]
+    parity = re.search(r"max landmark difference (\S+) px, max pose difference (\S+) deg", output)
+    assert parity is not None, "the parity test did not run against the vectors"
+    assert float(parity.group(1)) <= 1e-3
+    assert float(parity.group(2)) <= 1e-4
+
+
+def test_run_tests_script_explains_its_usage() -> None:
+    _require_java()
+    done = subprocess.run(["bash", str(RUN_TESTS)], capture_output=True, text=True, check=False)
+    assert done.returncode == 2
+    assert "usage:" in done.stderr and "android_vectors.py" in done.stderr

@@ -1,0 +1,58 @@
+"""The suite re-uses a folder of exported models and writes every report file with its command."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from asmnet_edge.bench.suite import SuiteConfig, machine_name, run_suite
+from asmnet_edge.errors import ConfigError
+
+
+def test_suite_on_a_folder_of_models(fixtures: Path, tmp_path: Path, face_folder: Path) -> None:
+    models = tmp_path / "models"
+    models.mkdir()
+    for precision in ("fp32", "int8"):
+        shutil.copy(fixtures / f"bench68_{precision}.tflite", models)
+    shutil.copy(fixtures / "bench68_fp16.tflite", models / "a0.5_160_untrained__bench68_fp16.tflite")
+    out = tmp_path / "results"
+    report = run_suite(
+        SuiteConfig(
+            out_dir=out,
+            models_dir=models,
+            threads=(1,),
+            runs=5,
+            warmup=1,
+            accuracy_data=face_folder,
+            command="python benchmarks/run_suite.py --models X",
+        )
+    )
+    assert sorted(path.name for path in out.iterdir()) == [
+        "README.md",
+        "bench.csv",
+        "bench.json",
+        "bench.md",
+        "bench.png",
+        "pareto.png",
+        "sizes.png",
+    ]
+    assert "python benchmarks/run_suite.py --models X" in (out / "README.md").read_text()
+    data = json.loads((out / "bench.json").read_text())
+    assert data["schema_version"] == 1 and len(data["models"]) == 3
+    untrained = next(row for row in report.models if "untrained" in row.name)
+    assert untrained.accuracy is None and "size and speed only" in untrained.accuracy_error
+    assert untrained.latency_for(1) is not None
+    assert next(row for row in report.models if row.name == "bench68_int8").vs_fp32 is not None
+
+
+def test_suite_refuses_an_empty_folder(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no .tflite file"):
+        run_suite(SuiteConfig(out_dir=tmp_path / "out", models_dir=tmp_path))
+
+
+def test_machine_name_is_a_folder_name() -> None:
+    name = machine_name()
+    assert name.endswith("c") and "/" not in name and " " not in name

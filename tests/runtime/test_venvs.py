@@ -1,0 +1,44 @@
+"""Fresh virtual environments: the runtime extra never brings TensorFlow; the legacy extra falls back.
+
+Each builds a venv and pip-installs into it (about a minute with a warm pip cache): marked slow.
+CI runs the same check through ``bash scripts/check_runtime_venv.sh``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "check_runtime_venv.sh"
+
+
+def _check(*args: str) -> dict:
+    run = subprocess.run(
+        ["bash", str(SCRIPT), *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={"PATH": "/usr/bin:/bin", "PYTHON": sys.executable},
+    )
+    assert run.returncode == 0, run.stderr[-3000:] + run.stdout[-2000:]
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def test_runtime_extra_is_tensorflow_free():
+    summary = _check()
+    assert summary["ok"] and summary["backend"] == "ai_edge_litert"
+    assert summary["faces"] == 1 and summary["tracked"] == [1, 1, 1]
+    assert summary["forbidden_imported"] == [] and summary["forbidden_installed"] == []
+
+
+def test_legacy_extra_runs_on_tflite_runtime():
+    pytest.importorskip("skimage")
+    if sys.version_info >= (3, 12):
+        pytest.skip("tflite-runtime 2.14 has wheels for Python 3.8-3.11 only")
+    summary = _check("--extra", "legacy")
+    assert summary["ok"] and summary["backend"] == "tflite_runtime" and summary["faces"] == 1
