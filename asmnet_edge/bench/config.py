@@ -81,6 +81,17 @@ class BenchConfig:
             raise ConfigError(f"accuracy limit must be at least 1, got {self.accuracy_limit}")
 
 
+DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[1] / "assets" / "default"
+
+
+def default_models(folder: Path = DEFAULT_MODELS_DIR) -> tuple[Path, ...]:
+    """The .tflite models embedded in the package (``asmnet_edge/assets/default``), or a ConfigError."""
+    found = tuple(sorted(folder.glob("*.tflite"))) if folder.is_dir() else ()
+    if not found:
+        raise ConfigError(f"no model given and no embedded default model in {folder}: pass .tflite files")
+    return found
+
+
 def parse_threads(text: str) -> tuple[int, ...]:
     """``"1,2,4"`` -> ``(1, 2, 4)``; anything else is a :class:`ConfigError`.
 

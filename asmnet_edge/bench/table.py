@@ -70,7 +70,7 @@ def render_table(report: BenchReport, width: int = 160) -> str:
             )
     for peer in report.peers:
         table.add_row(
-            f"peer: {peer.name}",
+            f"peer: {peer.name} (per face)",
             "-",
             _cell(peer.size_bytes / 1e6 if peer.size_bytes else None),
             "-",

@@ -21,7 +21,7 @@ def _human(report: Any, written: list[str]) -> str:
 
 
 @click.command("bench")
-@click.argument("models", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("models", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--target",
     default="local",
@@ -134,15 +134,18 @@ def bench(
 ) -> None:
     """Benchmark .tflite MODELS: MACs/FLOPs, size, latency (XNNPACK on/off), memory, accuracy, peers.
 
+    Without MODELS, the default models embedded in the package (asmnet_edge/assets/default) are used.
+
     Example: asmnet-edge bench asmnet68_fp32.tflite asmnet68_int8.tflite --threads 1,2 --markdown bench.md
     """
-    from asmnet_edge.bench.config import BenchConfig, RemoteOptions, parse_threads
+    from asmnet_edge.bench.config import BenchConfig, RemoteOptions, default_models, parse_threads
     from asmnet_edge.bench.profiles import load_profile
     from asmnet_edge.bench.report_files import write_reports
     from asmnet_edge.bench.run import run_bench
     from asmnet_edge.errors import DeviceError
 
     profile = load_profile(device) if device else None
+    models = models or default_models()
     remote = RemoteOptions(
         connect_timeout_s=connect_timeout,
         step_timeout_s=remote_timeout,

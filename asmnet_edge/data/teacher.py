@@ -4,7 +4,7 @@ Sources (read from the installed packages at run time, never copied into the rep
 ``feat/tests/data`` (portraits and videos), insightface's ``insightface/data/images``, scikit-image's
 ``astronaut``. Each detected face becomes one square crop (twice the landmark box, resized to ``size``)
 in a 300W-style folder (see ``asmnet_edge.data._folder``) with ``source = teacher-dlib`` and all points
-marked visible. The file name starts with the person id: ``<person>__<file stem>_<frame>_<face>``.
+marked visible. File names start with the person id: ``<person>__<file name, dot as dash>_<frame>_<face>``.
 
 Pose comes from ``cv2.solvePnP`` of the 51 inner points against the james scan's landmarks in the
 frontal frame (the same frame the synthetic labels use), converted from OpenCV's camera frame (y down,
@@ -219,7 +219,7 @@ def iter_labelled_faces(teacher: Teacher, size: int) -> Iterator[tuple[str, _fol
             for face_index, face in enumerate(teacher.label(frame)):
                 owner = person.rstrip("*") + (f"-{face_index}" if person.endswith("*") else "")
                 crop, points = _square_crop(frame, face["points"], size)
-                name = f"{owner}__{path.stem}_{frame_index:04d}_{face_index}"
+                name = f"{owner}__{path.name.replace('.', '-')}_{frame_index:04d}_{face_index}"
                 yield (
                     owner,
                     _folder.Sample(

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from asmnet_edge.data.dataset import make_crops
 from asmnet_edge.data.dataset import Sample as DatasetSample
+from asmnet_edge.data.dataset import make_crops
 from asmnet_edge.errors import DataError
 from asmnet_edge.exporters.faces import Face, load_face_image
 from asmnet_edge.runtime.geometry import Box, crop_image
@@ -79,7 +79,9 @@ def augmented_crop(image: np.ndarray, box: Box, size: int, rng: np.random.Genera
         crop = crop[:, ::-1]
     values = crop.astype(np.float32) / 255.0
     values = values ** rng.uniform(*GAMMA_RANGE)
-    values = (values - 0.5) * rng.uniform(*CONTRAST_RANGE) + 0.5 + rng.uniform(-BRIGHTNESS, BRIGHTNESS) / 255.0
+    values = (
+        (values - 0.5) * rng.uniform(*CONTRAST_RANGE) + 0.5 + rng.uniform(-BRIGHTNESS, BRIGHTNESS) / 255.0
+    )
     return np.clip(np.rint(values * 255.0), 0, 255).astype(np.uint8)
 
 

@@ -84,7 +84,11 @@ def convert(
                 from asmnet_edge.exporters.debug import debug_int8
 
                 result = debug_int8(source, io_type, calibration, float_layers, debug_top_k)  # type: ignore[arg-type]
-                content = result.content if result.content is not None else _plain(source, precision, io_type, calibration)
+                content = (
+                    result.content
+                    if result.content is not None
+                    else _plain(source, precision, io_type, calibration)
+                )
                 converted = Converted(content, result.float_nodes, result.report)
             else:
                 converted = Converted(_plain(source, precision, io_type, calibration))

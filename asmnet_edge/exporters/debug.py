@@ -89,7 +89,7 @@ def debug_int8(
 
 
 def _ranking(statistics: dict[str, dict[str, float]], graph: TfliteGraph, top_k: int) -> list[dict[str, Any]]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for key, metrics in statistics.items():
         tensor = re.sub(r":\d+$", "", key.removeprefix("NumericVerify/"))
         rows.append(

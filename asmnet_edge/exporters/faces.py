@@ -128,7 +128,7 @@ def load_face_image(face: Face) -> np.ndarray:
     """The RGB image (or video frame) a face was found in; :class:`DataError` if it does not decode."""
     if face.frame is None:
         return load_image_rgb(face.image_path)
-    for frame, image in _frames(face.image_path, only=face.frame):
+    for _frame, image in _frames(face.image_path, only=face.frame):
         return image
     raise DataError(f"{face.image_path} has no frame {face.frame}")
 
@@ -144,8 +144,10 @@ def _frames(path: Path, only: int | None = None) -> list[tuple[int | None, np.nd
         total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
         if total <= 0:
             raise DataError(f"{path} is not a readable video")
-        wanted = [only] if only is not None else sorted(
-            {round(index) for index in np.linspace(0, total - 1, min(FRAMES_PER_VIDEO, total))}
+        wanted = (
+            [only]
+            if only is not None
+            else sorted({round(index) for index in np.linspace(0, total - 1, min(FRAMES_PER_VIDEO, total))})
         )
         frames: list[tuple[int | None, np.ndarray]] = []
         for index in wanted:
@@ -195,7 +197,12 @@ def _detect(detector: object, image: np.ndarray) -> list[Box]:
         half_w, half_h = width // 2, height // 2
         pad_w, pad_h = width // 8, height // 8
         regions += [
-            (max(0, x0 - pad_w), max(0, y0 - pad_h), min(width, x0 + half_w + pad_w), min(height, y0 + half_h + pad_h))
+            (
+                max(0, x0 - pad_w),
+                max(0, y0 - pad_h),
+                min(width, x0 + half_w + pad_w),
+                min(height, y0 + half_h + pad_h),
+            )
             for y0 in (0, half_h)
             for x0 in (0, half_w)
         ]

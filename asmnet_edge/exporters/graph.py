@@ -119,8 +119,11 @@ class TfliteGraph:
         names: list[str] = []
         for op in self.subgraph.operators or []:
             outputs = [self.tensor_name(int(index)) for index in op.outputs]
-            constants = [self.tensor_name(int(index)) for index in op.inputs if index >= 0 and index not in produced
-                         and int(index) not in self.inputs.values()]
+            constants = [
+                self.tensor_name(int(index))
+                for index in op.inputs
+                if index >= 0 and index not in produced and int(index) not in self.inputs.values()
+            ]
             if any(_has_component(name, layer) for name in outputs + constants):
                 names.extend(outputs)
         return names

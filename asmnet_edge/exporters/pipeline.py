@@ -5,7 +5,8 @@
 sidecar atomically, validate against the Keras model, write ``<model>.report.json``;
 4. raise :class:`FidelityError` naming the files if a model is over tolerance (files are kept).
 
->>> result = export_model(ExportRecipe(precisions=("int8",)), model_path="my.keras", out_dir="out")  # doctest: +SKIP
+>>> recipe = ExportRecipe(precisions=("int8",))
+>>> result = export_model(recipe, model_path="my.keras", out_dir="out")  # doctest: +SKIP
 >>> result.models["int8"].path.name  # doctest: +SKIP
 'asmnet68_int8.tflite'
 """
@@ -23,7 +24,7 @@ from typing import Any
 
 import asmnet_edge
 from asmnet_edge._atomic import atomic_write_bytes, atomic_write_text
-from asmnet_edge.errors import ConfigError, ExportError, FidelityError
+from asmnet_edge.errors import ConfigError, ExportError, FidelityError, ModelError
 from asmnet_edge.exporters import faces as face_sources
 from asmnet_edge.exporters.calibration import CropSet, build_crops, labelled_crops
 from asmnet_edge.exporters.convert import convert
@@ -33,6 +34,7 @@ from asmnet_edge.exporters.precisions import PRECISIONS, resolve_io
 from asmnet_edge.exporters.recipe import MIN_GOOD_CALIB_COUNT, ExportRecipe
 from asmnet_edge.exporters.source import ModelSource, load_source
 from asmnet_edge.runtime.metadata import ModelMetadata, embed_metadata
+from asmnet_edge.runtime.model import LiteModel
 
 EVAL_SHARE = 0.2  # share of the calibration source's image files held out for evaluation
 
@@ -66,9 +68,15 @@ class ExportResult:
             "ok": self.passed,
             "models": {
                 name: {
-                    "precision": model.precision, "io": model.io, "path": str(model.path),
-                    "size_bytes": model.size_bytes, "sha256": model.sha256, "sidecar": str(model.sidecar),
-                    "report": str(model.report), "passed": model.passed, "metrics": model.metrics,
+                    "precision": model.precision,
+                    "io": model.io,
+                    "path": str(model.path),
+                    "size_bytes": model.size_bytes,
+                    "sha256": model.sha256,
+                    "sidecar": str(model.sidecar),
+                    "report": str(model.report),
+                    "passed": model.passed,
+                    "metrics": model.metrics,
                 }
                 for name, model in self.models.items()
             },
@@ -116,14 +124,19 @@ def _crop_sets(
         held = _faces(recipe.eval, recipe.calib_format, source)
         calib_faces, eval_faces, eval_source = found.faces, held.faces, held.source
         skipped = {**found.skipped, **held.skipped}
-        shared = {str(face.image_path) for face in calib_faces} & {str(face.image_path) for face in eval_faces}
+        shared = {str(face.image_path) for face in calib_faces} & {
+            str(face.image_path) for face in eval_faces
+        }
         if shared and needs_calibration:
             warn(f"{len(shared)} evaluation images are also calibration images: fidelity is optimistic")
     else:
         calib_faces, eval_faces = face_sources.split_faces(found.faces, EVAL_SHARE, seed)
         eval_source, skipped = f"{found.source} (held-out files)", dict(found.skipped)
     if skipped:
-        warn(f"skipped {len(skipped)} unusable files: " + "; ".join(f"{k}: {v}" for k, v in sorted(skipped.items())[:5]))
+        warn(
+            f"skipped {len(skipped)} unusable files: "
+            + "; ".join(f"{k}: {v}" for k, v in sorted(skipped.items())[:5])
+        )
     calibration = None
     if needs_calibration:
         if recipe.calib_count < MIN_GOOD_CALIB_COUNT:
@@ -136,7 +149,20 @@ def _crop_sets(
     return calibration, eval_set
 
 
-def _metadata(source: ModelSource, precision: str, graph: TfliteGraph, calibration: CropSet | None) -> ModelMetadata:
+def _check_loads(content: bytes, precision: str) -> None:
+    """Refuse to write a model the runtime cannot load (e.g. int16x8 scales that overflow)."""
+    try:
+        LiteModel.from_file(content, num_threads=1)
+    except ModelError as err:
+        raise ExportError(
+            f"the {precision} model that TensorFlow produced does not load in LiteRT, "
+            f"so it was not written: {err}"
+        ) from err
+
+
+def _metadata(
+    source: ModelSource, precision: str, graph: TfliteGraph, calibration: CropSet | None
+) -> ModelMetadata:
     calibrated = PRECISIONS[precision].needs_calibration and calibration is not None
     return ModelMetadata(
         num_landmarks=source.num_landmarks,
@@ -172,7 +198,9 @@ def export_model(
 
     io_types = {name: resolve_io(name, recipe.io) for name in recipe.precisions}
     if recipe.io != "float32" and recipe.io not in io_types.values():
-        raise ConfigError(f"--io {recipe.io} needs an integer precision (int8); got {list(recipe.precisions)}")
+        raise ConfigError(
+            f"--io {recipe.io} needs an integer precision (int8); got {list(recipe.precisions)}"
+        )
     for name, io_type in io_types.items():
         if io_type != recipe.io:
             warn(f"{name} keeps float32 input/output ({recipe.io} applies to int8 only)")
@@ -194,22 +222,39 @@ def export_model(
         graph = TfliteGraph(converted.content)
         metadata = _metadata(model, name, graph, calibration)
         content = embed_metadata(converted.content, metadata)
+        _check_loads(content, name)
         path = out / f"{stem}{spec.suffix}{'' if io_type == 'float32' else f'_{io_type}io'}.tflite"
         digest = hashlib.sha256(content).hexdigest()
         atomic_write_bytes(path, content)
         sidecar = path.with_suffix(".json")
-        sidecar_data = {"file": path.name, "sha256": digest, "size_bytes": len(content), "metadata": metadata.to_dict()}
+        sidecar_data = {
+            "file": path.name,
+            "sha256": digest,
+            "size_bytes": len(content),
+            "metadata": metadata.to_dict(),
+        }
         atomic_write_text(sidecar, json.dumps(sidecar_data, indent=1, sort_keys=True) + "\n")
         tolerance = Tolerance(
             recipe.max_nme_increase if recipe.max_nme_increase is not None else spec.max_nme_increase,
-            recipe.max_pose_increase_deg if recipe.max_pose_increase_deg is not None else spec.max_pose_increase_deg,
+            recipe.max_pose_increase_deg
+            if recipe.max_pose_increase_deg is not None
+            else spec.max_pose_increase_deg,
         )
         fidelity = validate(content, keras, eval_set, tolerance)
         report = {
-            "file": path.name, "precision": name, "io": io_type, "size_bytes": len(content), "sha256": digest,
-            "conversion_seconds": round(seconds, 2), "ops": graph.op_counts(), "fidelity": fidelity,
-            "debug": converted.debug, "recipe": recipe.to_dict(), "model": model.path,
-            "weights_sha256": model.weights_sha256, "tool_version": asmnet_edge.__version__,
+            "file": path.name,
+            "precision": name,
+            "io": io_type,
+            "size_bytes": len(content),
+            "sha256": digest,
+            "conversion_seconds": round(seconds, 2),
+            "ops": graph.op_counts(),
+            "fidelity": fidelity,
+            "debug": converted.debug,
+            "recipe": recipe.to_dict(),
+            "model": model.path,
+            "weights_sha256": model.weights_sha256,
+            "tool_version": asmnet_edge.__version__,
         }
         report_path = path.with_name(path.stem + ".report.json")
         atomic_write_text(report_path, json.dumps(report, indent=1, sort_keys=True, default=float) + "\n")
@@ -219,6 +264,7 @@ def export_model(
             "pose_mae_increase_deg": round(gate["pose_mae_increase_deg"], 4),
             "nme_vs_keras_percent": round(fidelity["vs_keras"]["nme_percent"], 4),
             "gate_basis": gate["basis"],
+            "failures": gate["failures"],
         }
         models[name] = ExportedModel(
             name, io_type, path, len(content), digest, sidecar, report_path, fidelity["passed"], summary
@@ -231,14 +277,18 @@ def export_model(
             "count": len(calibration) if calibration else 0,
             "faces": calibration.faces if calibration else 0,
         },
-        evaluation={"source": eval_set.source, "count": len(eval_set), "faces": eval_set.faces,
-                    "labelled": eval_set.landmarks is not None},
+        evaluation={
+            "source": eval_set.source,
+            "count": len(eval_set),
+            "faces": eval_set.faces,
+            "labelled": eval_set.landmarks is not None,
+        },
         warnings=warnings,
     )
     failed = [model for model in models.values() if not model.passed]
     if failed:
         details = "; ".join(
-            f"{model.precision}: {', '.join(json.loads(model.report.read_text())['fidelity']['gate']['failures'])} "
+            f"{model.precision}: {', '.join(model.metrics['failures'])} "
             f"(model kept at {model.path}, details in {model.report})"
             for model in failed
         )

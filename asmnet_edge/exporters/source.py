@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -49,9 +50,7 @@ class ModelSource:
     def predict(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Landmarks in crop pixels (N, n, 2) and pose in degrees (N, 3), like ``LiteModel.run``."""
         values, poses = self.predict_raw(crops)
-        points = denormalise_landmarks(
-            values.reshape(len(crops), -1, 2), self.input_size, self.landmark_sign
-        )
+        points = denormalise_landmarks(values.reshape(len(crops), -1, 2), self.input_size, self.landmark_sign)
         return points, poses * POSE_SCALE_DEG
 
 
@@ -84,12 +83,18 @@ def load_source(path: str | os.PathLike[str] | None, landmark_sign: float | None
     else:
         from asmnet_edge.model.io import load_asmnet
 
-        loaded = load_asmnet(path, landmark_sign=landmark_sign)
-    return from_keras(loaded.model, loaded.landmark_sign, loaded.sign_source, str(path or "default"), loaded.alpha)
+        loaded = load_asmnet(Path(path), landmark_sign=landmark_sign)
+    return from_keras(
+        loaded.model, loaded.landmark_sign, loaded.sign_source, str(path or "default"), loaded.alpha
+    )
 
 
 def from_keras(
-    model: Any, landmark_sign: float = 1.0, sign_source: str = "given", path: str = "", alpha: float | None = None
+    model: Any,
+    landmark_sign: float = 1.0,
+    sign_source: str = "given",
+    path: str = "",
+    alpha: float | None = None,
 ) -> ModelSource:
     """Wrap an in-memory Keras ASMNet (checks its input/output names).
 

@@ -4,7 +4,7 @@ Imports only numpy, the LiteRT interpreter and (optionally) OpenCV. Three lines 
 
 >>> from asmnet_edge.runtime import FaceAligner  # doctest: +SKIP
 >>> aligner = FaceAligner.default("int8")  # doctest: +SKIP
->>> faces = aligner.predict(rgb_image)  # list of Face: landmarks (n, 2) px, pose_deg, box, timing  # doctest: +SKIP
+>>> faces = aligner.predict(rgb_image)  # [Face(landmarks, pose_deg, box, timing...)]  # doctest: +SKIP
 
 The public names below are loaded on first use, so importing one submodule stays cheap.
 """

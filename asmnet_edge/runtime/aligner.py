@@ -177,7 +177,7 @@ class FaceAligner:
             return detected.as_box()
         detector = self.detector
         box_map: BoxMap = detector.box_map if detector is not None else IDENTITY_MAP
-        return box_map.apply(detected)
+        return box_map.apply(detected, crop_margin=self.metadata.crop_margin)
 
     def predict(self, image: np.ndarray, box: BoxLike | None = None, color: str = "rgb") -> list[Face]:
         """Landmarks and pose for every face found, or for the face in ``box``.

@@ -92,11 +92,15 @@ class BoxMap:
     crop_margin: float = 0.05
     fit: dict[str, Any] = field(default_factory=dict)
 
-    def apply(self, detected: DetectedBox) -> Box:
+    def apply(self, detected: DetectedBox, crop_margin: float | None = None) -> Box:
+        """The crop box; ``crop_margin`` (the model's) rescales a map fitted for another margin."""
         width, height = detected.width, detected.height
+        ratio = 1.0
+        if crop_margin is not None and crop_margin != self.crop_margin:
+            ratio = (1.0 + 2.0 * crop_margin) / (1.0 + 2.0 * self.crop_margin)
         centre_x = (detected.x0 + detected.x1) / 2.0 + self.offset_x * width
         centre_y = (detected.y0 + detected.y1) / 2.0 + self.offset_y * height
-        half_w, half_h = self.scale_x * width / 2.0, self.scale_y * height / 2.0
+        half_w, half_h = ratio * self.scale_x * width / 2.0, ratio * self.scale_y * height / 2.0
         return Box(centre_x - half_w, centre_y - half_h, centre_x + half_w, centre_y + half_h)
 
     def to_json(self) -> str:

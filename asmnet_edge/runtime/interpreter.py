@@ -55,7 +55,13 @@ def make_interpreter(
         interpreter = module.Interpreter(**options)
         interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as err:
-        raise ModelError(f"the interpreter cannot load this model: {err}") from err
+        hint = ""
+        if module.__name__.startswith("tflite_runtime") and "version" in str(err):
+            hint = (
+                " (tflite-runtime 2.14 predates the converter: export fp32, fp16 or int8 for it; "
+                "dynamic-range models need ai-edge-litert)"
+            )
+        raise ModelError(f"the interpreter cannot load this model: {err}{hint}") from err
     return interpreter
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from asmnet_edge._atomic import atomic_path, atomic_write_bytes
 from asmnet_edge._lazy import require
-from asmnet_edge.errors import InputImageError
+from asmnet_edge.errors import ConfigError, InputImageError
 from asmnet_edge.runtime.aligner import Face, FaceAligner
 from asmnet_edge.runtime.draw import draw_faces, draw_text
 from asmnet_edge.runtime.image import load_image
@@ -131,10 +131,8 @@ def run_video(
                 if temp_path is not None:
                     writer = writer or _writer(cv2, temp_path, fps_in, drawn.shape[1], drawn.shape[0])
                     writer.write(drawn)
-                if show:
-                    cv2.imshow("asmnet-edge", drawn)
-                    if cv2.waitKey(1) & 0xFF in (27, ord("q")):
-                        break
+                if show and _show(cv2, drawn):
+                    break
             if result.frames == 0:
                 raise InputImageError(f"no frame could be read from {source!r}")
             if writer is not None:
@@ -150,6 +148,18 @@ def run_video(
         stats = tracker.stats
         result.tracker = {"detections": stats.detections, "lost": stats.lost, "reasons": dict(stats.reasons)}
     return result
+
+
+def _show(cv2: Any, image: np.ndarray) -> bool:
+    """Show a frame; True when the user pressed q or Esc."""
+    try:
+        cv2.imshow("asmnet-edge", image)
+        return bool(cv2.waitKey(1) & 0xFF in (27, ord("q")))
+    except cv2.error as err:
+        raise ConfigError(
+            "--show needs an OpenCV build with GUI support (pip install opencv-python instead of "
+            f"opencv-python-headless); run without --show to stay headless ({str(err).strip()[:80]})"
+        ) from err
 
 
 def _brief(face: Face) -> dict[str, Any]:

@@ -83,7 +83,7 @@ class LiteModel:
                 f"crop must be a ({size}, {size}, 3) uint8 RGB array, got {crop.shape} {crop.dtype}"
             )
         if self._input_table is not None:
-            return np.take(self._input_table, crop)[None]
+            return _lookup(self._input_table, crop)[None]
         return self._quantise(crop)[None]
 
     def _quantise(self, pixels: np.ndarray) -> np.ndarray:
@@ -120,6 +120,14 @@ class LiteModel:
             )
             poses[index] = pose * self.metadata.pose_scale_deg
         return landmarks, poses
+
+
+def _lookup(table: np.ndarray, pixels: np.ndarray) -> np.ndarray:
+    try:
+        import cv2  # optional: its LUT is several times faster than np.take on a 224x224x3 crop
+    except ImportError:
+        return np.take(table, pixels)
+    return cv2.LUT(np.ascontiguousarray(pixels), table)  # type: ignore[no-any-return]
 
 
 def _io(detail: dict[str, Any]) -> _TensorIO:

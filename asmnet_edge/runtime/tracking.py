@@ -6,6 +6,7 @@ rules as the Android core's ``BoxTracker``. A track is **lost** (and the detecto
 same frame) when:
 
 - the new box leaves the frame (its centre is outside the image) or is smaller than ``min_face_px``;
+- its height/width ratio leaves [0.5, 2.5] (a slow collapse that no single frame shows);
 - the box changes size implausibly between two frames: next box / current crop outside
   ``spread_range`` (default 1/1.6 to 1.6) on either axis. On a crop with no face the landmarks
   collapse or explode, so this is the cheap confidence check (ASMNet has no face-score output).
@@ -152,6 +153,8 @@ class FaceTracker:
             return "left-frame"
         if min(box.width, box.height) < self.min_face_px:
             return "too-small"
+        if not 0.5 <= box.height / box.width <= 2.5:  # faces are never that flat or that thin
+            return "aspect"
         # tight landmark box / crop box, relative to what the crop convention expects (1 / (1 + 2m));
         # box = tight box grown by 2m, so the ratio is simply box size / crop size
         spread_x = box.width / face.box.width

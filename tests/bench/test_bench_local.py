@@ -149,13 +149,17 @@ def test_bench_never_imports_tensorflow(fixtures: Path, face_folder: Path) -> No
     import subprocess
     import sys
 
+    model, faces = str(fixtures / "bench68_int8.tflite"), str(face_folder)
     code = (
-        "import sys; from asmnet_edge.bench.config import BenchConfig; from asmnet_edge.bench.run import run_bench;"
-        "from asmnet_edge.bench.report_files import markdown_report;"
-        f"report = run_bench(BenchConfig(models=({str(fixtures / 'bench68_int8.tflite')!r},), runs=2, warmup=0,"
-        f" accuracy_data={str(face_folder)!r})); markdown_report(report);"
-        "assert report.models[0].accuracy is not None;"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))"
+        "import sys\n"
+        "from asmnet_edge.bench.config import BenchConfig\n"
+        "from asmnet_edge.bench.run import run_bench\n"
+        "from asmnet_edge.bench.report_files import markdown_report\n"
+        f"config = BenchConfig(models=({model!r},), runs=2, warmup=0, accuracy_data={faces!r})\n"
+        "report = run_bench(config)\n"
+        "markdown_report(report)\n"
+        "assert report.models[0].accuracy is not None\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr

@@ -70,3 +70,17 @@ def test_user_errors_are_one_line(fixtures: Path) -> None:
         assert result.exit_code == 1, (args, result.output)
         assert message in result.output, (args, result.output)
         assert "Traceback" not in result.output
+
+
+def test_default_models_folder(tmp_path: Path, fixtures: Path) -> None:
+    import shutil
+
+    import pytest
+
+    from asmnet_edge.bench.config import default_models
+    from asmnet_edge.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="no model given and no embedded default model"):
+        default_models(tmp_path)
+    shutil.copy(fixtures / "bench68_int8.tflite", tmp_path / "asmnet68_int8.tflite")
+    assert default_models(tmp_path) == (tmp_path / "asmnet68_int8.tflite",)

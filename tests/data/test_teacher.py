@@ -97,10 +97,10 @@ def test_holdout_person_goes_to_its_own_folder(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setattr(teacher, "HOLDOUT_PERSON", "tom-hanks")
     result = teacher.label_dataset(tmp_path / "train", tmp_path / "holdout", size=128, progress=False)
     assert (result.train_count, result.holdout_count) == (1, 1)
-    assert (tmp_path / "train" / "astronaut__astronaut_0000_0.jpg").is_file()
+    assert (tmp_path / "train" / "astronaut__astronaut-png_0000_0.jpg").is_file()
     with open(tmp_path / "holdout" / "poses.csv", newline="") as stream:
         rows = list(csv.DictReader(stream))
-    assert rows[0]["file"] == "tom-hanks__Tom_Hanks_54745_0000_0.jpg"
+    assert rows[0]["file"] == "tom-hanks__Tom_Hanks_54745-png_0000_0.jpg"
     assert rows[0]["visible"] == "1" * 68 and rows[0]["source"] == "teacher-dlib"
     assert abs(float(rows[0]["yaw"])) < 45
 

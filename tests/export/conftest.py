@@ -20,15 +20,25 @@ SIZE = 96
 POSE_BIAS = np.array([0.3, -0.15, 0.1], np.float32)  # degrees / 65
 
 
-def tiny_asmnet() -> Any:
+def tiny_asmnet(crops: np.ndarray) -> Any:
+    """A tiny ASMNet whose batch-norm statistics are set from ``crops`` (uint8, 96 px), as training
+    would: random-init statistics give int16x8 scales that overflow and unrealistic int8 ranges."""
+    import keras
+
     from asmnet_edge.model.asmnet import build_asmnet
 
     model = build_asmnet(68, alpha=0.35, input_size=SIZE)
+    norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    for layer in norms:
+        layer.momentum = 0.0  # one training-mode pass copies the batch statistics
+    model(crops.astype(np.float32) / 255.0, training=True)
+    for layer in norms:
+        layer.momentum = 0.99
     landmarks, pose = model.get_layer("O_L"), model.get_layer("O_P")
     kernel, _ = landmarks.get_weights()
-    landmarks.set_weights([kernel * 0.2, mean_face_68(0.8).reshape(-1).astype(np.float32)])
+    landmarks.set_weights([kernel * 0.05, mean_face_68(0.8).reshape(-1).astype(np.float32)])
     kernel, _ = pose.get_weights()
-    pose.set_weights([kernel * 0.2, POSE_BIAS])
+    pose.set_weights([kernel * 0.05, POSE_BIAS])
     return model
 
 
@@ -42,20 +52,27 @@ class Exported:
 
 
 @pytest.fixture(scope="session")
-def tiny_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def tiny_model_path(face_folders: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from asmnet_edge.data.dataset import make_crops, read_dataset
+
+    crops = make_crops(read_dataset(face_folders[0], expected_points=68), SIZE).images
     path = tmp_path_factory.mktemp("model") / "tiny.keras"
-    tiny_asmnet().save(path)
+    tiny_asmnet(crops).save(path)
     return path
 
 
 @pytest.fixture(scope="session")
 def face_folders(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("faces")
-    return write_face_folder(root / "calib", count=8, seed=1), write_face_folder(root / "eval", count=6, seed=2)
+    return write_face_folder(root / "calib", count=8, seed=1), write_face_folder(
+        root / "eval", count=6, seed=2
+    )
 
 
 @pytest.fixture(scope="session")
-def exported_all(tiny_model_path: Path, face_folders: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Exported:
+def exported_all(
+    tiny_model_path: Path, face_folders: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
+) -> Exported:
     """Every precision in one export; int8 with int8 input/output."""
     from asmnet_edge.exporters.pipeline import export_model
     from asmnet_edge.exporters.recipe import ExportRecipe
@@ -63,8 +80,14 @@ def exported_all(tiny_model_path: Path, face_folders: tuple[Path, Path], tmp_pat
     calib, evaluation = face_folders
     out = tmp_path_factory.mktemp("all")
     recipe = ExportRecipe(
-        precisions=("fp32", "fp16", "int8", "dynamic", "int16x8"), io="int8", calib=str(calib),
-        calib_count=24, eval=str(evaluation), eval_count=6, max_nme_increase=50.0, max_pose_increase_deg=50.0,
+        precisions=("fp32", "fp16", "int8", "dynamic", "int16x8"),
+        io="int8",
+        calib=str(calib),
+        calib_count=24,
+        eval=str(evaluation),
+        eval_count=6,
+        max_nme_increase=50.0,
+        max_pose_increase_deg=50.0,
     )
     result = export_model(recipe, tiny_model_path, out)
     return Exported(tiny_model_path, out, result, calib, evaluation)
@@ -84,7 +107,9 @@ class Attempt:
 
 
 @pytest.fixture(scope="session")
-def exported_uint8(tiny_model_path: Path, face_folders: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Attempt]:
+def exported_uint8(
+    tiny_model_path: Path, face_folders: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Any, Attempt]:
     """int8 with uint8 input/output, exported twice into two folders; the second run's fidelity gate
     is forced to fail (negative tolerance), which must not change or delete the model."""
     from asmnet_edge.errors import FidelityError
@@ -93,7 +118,9 @@ def exported_uint8(tiny_model_path: Path, face_folders: tuple[Path, Path], tmp_p
     from asmnet_edge.exporters.recipe import load_recipe
 
     calib, _ = face_folders
-    recipe = load_recipe("android_int8_uint8io").with_overrides(calib=str(calib), calib_count=24, eval_count=4)
+    recipe = load_recipe("android_int8_uint8io").with_overrides(
+        calib=str(calib), calib_count=24, eval_count=4
+    )
     first = pipeline.export_model(recipe, tiny_model_path, tmp_path_factory.mktemp("uint8_a"))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(pipeline, "Tolerance", lambda nme, pose: Tolerance(-1.0, -1.0))

@@ -31,7 +31,9 @@ def test_every_precision_is_written_with_sidecar_and_report(exported_all) -> Non
     assert list(models) == ["fp32", "fp16", "int8", "dynamic", "int16x8"]
     for name, model in models.items():
         content = model.path.read_bytes()
-        assert model.path.name == ("asmnet68_int8_int8io.tflite" if name == "int8" else f"asmnet68_{name}.tflite")
+        assert model.path.name == (
+            "asmnet68_int8_int8io.tflite" if name == "int8" else f"asmnet68_{name}.tflite"
+        )
         sidecar = json.loads(model.sidecar.read_text())
         assert sidecar["sha256"] == hashlib.sha256(content).hexdigest() == model.sha256
         assert sidecar["size_bytes"] == len(content)
@@ -53,7 +55,9 @@ def test_metadata_records_what_the_converter_made(exported_all, keras_source) ->
         calibrated = name in ("int8", "int16x8")
         assert meta.calibration_count == (24 if calibrated else 0)
         assert meta.calibration_source == ("300w:calib" if calibrated else "")
-        details = LiteModel.from_file(model.path).interpreter.get_signature_runner().get_input_details()["image"]
+        details = (
+            LiteModel.from_file(model.path).interpreter.get_signature_runner().get_input_details()["image"]
+        )
         scale, zero_point = details["quantization"]
         assert meta.input_quant.dtype == np.dtype(details["dtype"]).name
         assert (meta.input_quant.scale, meta.input_quant.zero_point) == pytest.approx((scale, zero_point))

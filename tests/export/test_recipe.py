@@ -81,7 +81,13 @@ def test_precision_table_and_io_rules() -> None:
     assert check_precisions(["int8", "fp32"]) == ("fp32", "int8")
     assert resolve_io("int8", "uint8") == "uint8"
     assert resolve_io("fp16", "int8") == "float32"
-    assert {spec.suffix for spec in PRECISIONS.values()} == {"_fp32", "_fp16", "_int8", "_dynamic", "_int16x8"}
+    assert {spec.suffix for spec in PRECISIONS.values()} == {
+        "_fp32",
+        "_fp16",
+        "_int8",
+        "_dynamic",
+        "_int16x8",
+    }
     assert [name for name, spec in PRECISIONS.items() if spec.needs_calibration] == ["int8", "int16x8"]
 
 

@@ -83,6 +83,11 @@ def test_shipped_box_map_is_fitted_and_recorded():
 def test_box_map_apply_and_strict_loading(tmp_path):
     box_map = BoxMap(name="t", offset_x=0.1, offset_y=-0.2, scale_x=2.0, scale_y=0.5)
     assert box_map.apply(DetectedBox(0, 0, 10, 20)).as_list() == [-4.0, 1.0, 16.0, 11.0]
+    # a model trained with a 10 % margin gets a crop 1.2 / 1.1 times the one fitted for 5 %
+    wider = BoxMap(name="t", scale_x=1.1, scale_y=1.1, crop_margin=0.05).apply(
+        DetectedBox(0, 0, 100, 100), 0.1
+    )
+    assert wider.as_list() == pytest.approx([-10.0, -10.0, 110.0, 110.0])
     with pytest.raises(ConfigError, match=r"unknown keys \['scale'\]"):
         BoxMap.from_dict({"name": "t", "scale": 2})
     with pytest.raises(ConfigError, match="cannot read box map"):

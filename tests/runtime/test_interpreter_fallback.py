@@ -7,7 +7,7 @@ import types
 
 import pytest
 
-from asmnet_edge.errors import MissingDependencyError
+from asmnet_edge.errors import MissingDependencyError, ModelError
 from asmnet_edge.runtime import interpreter
 
 
@@ -41,3 +41,16 @@ def test_neither_names_what_to_install(monkeypatch):
     message = str(caught.value)
     assert "ai-edge-litert" in message and "tflite-runtime" in message
     assert "pip install 'asmnet-edge[runtime]'" in message
+
+
+def test_old_tflite_runtime_refusing_a_newer_op_says_which_exports_work(monkeypatch):
+    fake = types.ModuleType("tflite_runtime.interpreter")
+
+    class Interpreter:
+        def __init__(self, **options: object) -> None:
+            raise ValueError("Didn't find op for builtin opcode 'FULLY_CONNECTED' version '12'")
+
+    fake.Interpreter = Interpreter  # type: ignore[attr-defined]
+    _block(monkeypatch, {"ai_edge_litert"}, {"tflite_runtime.interpreter": fake})
+    with pytest.raises(ModelError, match=r"version '12'.*export fp32, fp16 or int8.*need ai-edge-litert"):
+        interpreter.make_interpreter(b"\0\0\0\0TFL3" + b"\0" * 16)

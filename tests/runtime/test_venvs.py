@@ -7,6 +7,7 @@ CI runs the same check through ``bash scripts/check_runtime_venv.sh``.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +24,7 @@ def _check(*args: str) -> dict:
         capture_output=True,
         text=True,
         timeout=900,
-        env={"PATH": "/usr/bin:/bin", "PYTHON": sys.executable},
+        env={"PATH": "/usr/bin:/bin", "PYTHON": sys.executable, "HOME": os.environ.get("HOME", "/root")},
     )
     assert run.returncode == 0, run.stderr[-3000:] + run.stdout[-2000:]
     return json.loads(run.stdout.strip().splitlines()[-1])

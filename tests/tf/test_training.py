@@ -1,0 +1,66 @@
+"""A few training steps of a tiny ASMNet on a dataset the test writes: loss falls, files, resume."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.tf
+pytest.importorskip("tensorflow")
+
+from asmnet_edge.errors import ConfigError  # noqa: E402
+from asmnet_edge.model.asm import ShapePCA  # noqa: E402
+from asmnet_edge.model.io import load_asmnet  # noqa: E402
+from asmnet_edge.training.config import TrainConfig  # noqa: E402
+from asmnet_edge.training.loop import train  # noqa: E402
+from tests.conftest import write_face_folder  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[TrainConfig, list[dict[str, float]]]:
+    root = tmp_path_factory.mktemp("train")
+    data = write_face_folder(root / "faces", count=24, size=128)
+    config = TrainConfig(data=(str(data),), out=str(root / "run"), epochs=3, batch_size=8, alpha=0.35,
+                         input_size=96, steps_per_epoch=6, val_fraction=0.2, learning_rate=3e-3, workers=1)
+    result = train(config)
+    return config, result.log
+
+
+def test_loss_falls_and_alpha_follows_the_schedule(run) -> None:
+    _, log = run
+    assert [row["alpha"] for row in log] == [2.0, 1.0, 0.5]
+    assert log[-1]["mse"] < log[0]["mse"]
+    assert all(np.isfinite(row["val_nme_percent"]) for row in log)
+
+
+def test_run_folder_holds_weights_pca_log_and_card(run) -> None:
+    config, _ = run
+    out = Path(config.out)
+    pca = ShapePCA.load(out / "pca.npz")
+    assert pca.num_landmarks == 68 and 1 <= len(pca.eigenvalues) < 136
+    with open(out / "log.csv") as stream:
+        rows = list(csv.DictReader(stream))
+    assert [int(row["epoch"]) for row in rows] == [1, 2, 3]
+    assert "val NME" in (out / "model_card.md").read_text()
+    assert json.loads((out / "config.json").read_text())["input_size"] == 96
+    loaded = load_asmnet(out / "asmnet.weights.h5")
+    assert (loaded.num_landmarks, loaded.alpha, loaded.input_size, loaded.sign_source) == (68, 0.35, 96, "config")
+
+
+def test_resume_continues_after_the_last_epoch(run) -> None:
+    config, log = run
+    longer = TrainConfig(**{**config.to_dict(), "data": config.data, "epochs": 4})
+    result = train(longer)
+    assert [int(row["epoch"]) for row in result.log] == [1, 2, 3, 4]
+    assert result.log[:3] == log  # earlier epochs are kept, not retrained
+
+
+def test_resume_with_other_settings_is_refused(run) -> None:
+    config, _ = run
+    changed = TrainConfig(**{**config.to_dict(), "data": config.data, "alpha": 0.5})
+    with pytest.raises(ConfigError, match="different settings"):
+        train(changed)
