@@ -26,6 +26,8 @@ from asmnet_edge.commands._common import emit, handle_errors, json_option, log
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--init-weights", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Start from these weights (.weights.h5) instead of random ones.")
+@click.option("--asm-alpha", "fixed_asm_alpha", type=float, default=None,
+              help="Fixed weight of the ASM term instead of the 2/1/0.5 schedule (for a fine-tune stage).")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder (resumes if it exists).")
 @json_option
 @handle_errors

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import asmnet_edge
-from asmnet_edge._atomic import atomic_write_bytes, atomic_write_text
+from asmnet_edge._atomic import atomic_write_bytes
 from asmnet_edge.errors import ConfigError, ExportError, FidelityError, ModelError
 from asmnet_edge.exporters import faces as face_sources
 from asmnet_edge.exporters.calibration import CropSet, build_crops, labelled_crops
@@ -149,6 +150,14 @@ def _crop_sets(
     return calibration, eval_set
 
 
+def _write(path: Path, content: bytes) -> None:
+    """Atomic write, then the permissions of a normal new file (the temp file was private)."""
+    atomic_write_bytes(path, content)
+    umask = os.umask(0)
+    os.umask(umask)
+    path.chmod(0o666 & ~umask)
+
+
 def _check_loads(content: bytes, precision: str) -> None:
     """Refuse to write a model the runtime cannot load (e.g. int16x8 scales that overflow)."""
     try:
@@ -225,7 +234,7 @@ def export_model(
         _check_loads(content, name)
         path = out / f"{stem}{spec.suffix}{'' if io_type == 'float32' else f'_{io_type}io'}.tflite"
         digest = hashlib.sha256(content).hexdigest()
-        atomic_write_bytes(path, content)
+        _write(path, content)
         sidecar = path.with_suffix(".json")
         sidecar_data = {
             "file": path.name,
@@ -233,7 +242,7 @@ def export_model(
             "size_bytes": len(content),
             "metadata": metadata.to_dict(),
         }
-        atomic_write_text(sidecar, json.dumps(sidecar_data, indent=1, sort_keys=True) + "\n")
+        _write(sidecar, (json.dumps(sidecar_data, indent=1, sort_keys=True) + "\n").encode())
         tolerance = Tolerance(
             recipe.max_nme_increase if recipe.max_nme_increase is not None else spec.max_nme_increase,
             recipe.max_pose_increase_deg
@@ -257,7 +266,7 @@ def export_model(
             "tool_version": asmnet_edge.__version__,
         }
         report_path = path.with_name(path.stem + ".report.json")
-        atomic_write_text(report_path, json.dumps(report, indent=1, sort_keys=True, default=float) + "\n")
+        _write(report_path, (json.dumps(report, indent=1, sort_keys=True, default=float) + "\n").encode())
         gate = fidelity["gate"]
         summary = {
             "nme_increase_percent": round(gate["nme_increase_percent"], 4),

@@ -14,7 +14,7 @@ from asmnet_edge.errors import ConfigError
 
 # fields that may change when a run is resumed (the rest must match the saved run); new data
 # joins the training set but the saved PCA is kept
-RESUMABLE = ("epochs", "steps_per_epoch", "workers", "data")
+RESUMABLE = ("epochs", "steps_per_epoch", "workers", "data", "bn_momentum")
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,10 @@ class TrainConfig:
     workers: int = 2
     landmark_sign: float = 1.0
     init_weights: str | None = None
+    # Keras' MobileNetV2 uses 0.999, which needs thousands of steps before the moving statistics
+    # that inference uses catch up; short CPU runs need a faster average
+    bn_momentum: float = 0.99
+    fixed_asm_alpha: float | None = None  # overrides the 2/1/0.5 schedule (e.g. 0.5 for a fine-tune stage)
 
     def __post_init__(self) -> None:
         if not self.data:

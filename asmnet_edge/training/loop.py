@@ -91,6 +91,9 @@ def train(config: TrainConfig, progress: Callable[[str], None] | None = None) ->
     model = build_asmnet(config.num_landmarks, config.alpha, config.input_size)
     if config.init_weights:
         model.load_weights(config.init_weights)
+    for layer in model.layers:
+        if isinstance(layer, tf.keras.layers.BatchNormalization):
+            layer.momentum = config.bn_momentum
     steps = config.steps_per_epoch or max(1, len(data) // config.batch_size)
     schedule = tf.keras.optimizers.schedules.CosineDecay(config.learning_rate, steps * config.epochs, alpha=0.01)
     optimizer = tf.keras.optimizers.Adam(schedule)
@@ -115,8 +118,11 @@ def train(config: TrainConfig, progress: Callable[[str], None] | None = None) ->
         return {**parts, "total": total}
 
     best = min((row["val_nme_percent"] for row in log), default=float("inf"))
+    def alpha_of(epoch: int) -> float:
+        return config.fixed_asm_alpha if config.fixed_asm_alpha is not None else asm_alpha(epoch, config.epochs)
+
     for epoch in range(int(epoch_var.numpy()), config.epochs):
-        alpha_var.assign(asm_alpha(epoch, config.epochs))
+        alpha_var.assign(alpha_of(epoch))
         started = time.perf_counter()
         sums = {"total": 0.0, "mse": 0.0, "asm": 0.0, "pose": 0.0}
         done = 0
@@ -130,7 +136,7 @@ def train(config: TrainConfig, progress: Callable[[str], None] | None = None) ->
                     f"({(time.perf_counter() - started) / done:.2f} s/step)")
         metrics = evaluate_crops(model, val, config) if val is not None else {}
         row = {
-            "epoch": epoch + 1, "alpha": asm_alpha(epoch, config.epochs),
+            "epoch": epoch + 1, "alpha": alpha_of(epoch),
             "loss": sums["total"] / steps, "mse": sums["mse"] / steps, "asm": sums["asm"] / steps,
             "pose": sums["pose"] / steps, "val_nme_percent": metrics.get("nme_percent", float("nan")),
             "val_pose_mae_deg": metrics.get("pose_mae_deg", {}).get("mean", float("nan")),
