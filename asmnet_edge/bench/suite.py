@@ -27,7 +27,7 @@ from asmnet_edge.bench.config import BenchConfig, RemoteOptions
 from asmnet_edge.bench.profiles import DeviceProfile
 from asmnet_edge.bench.report_files import write_reports
 from asmnet_edge.bench.results import BenchReport
-from asmnet_edge.bench.run import host_info, run_bench
+from asmnet_edge.bench.run import host_info, ratios, run_bench
 from asmnet_edge.errors import ConfigError, ExportError
 from asmnet_edge.runtime.metadata import PRECISIONS
 
@@ -125,10 +125,13 @@ def collect_models(folder: Path) -> tuple[Path, ...]:
 
 
 def _forget_untrained_accuracy(report: BenchReport) -> None:
+    """Random weights give meaningless scores: keep the per-face latency, drop the rest, redo the ratios."""
     for row in report.models:
         if UNTRAINED in row.name and row.accuracy is not None:
-            row.accuracy, row.vs_fp32 = None, None
+            row.accuracy = {"per_face": row.accuracy["per_face"]} if "per_face" in row.accuracy else None
+            row.vs_fp32 = None
             row.accuracy_error = "untrained weights: measured for size and speed only"
+    report.ratios = ratios(report)
 
 
 def results_readme(report: BenchReport, command: str) -> str:

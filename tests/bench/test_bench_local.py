@@ -109,6 +109,7 @@ def test_reports_are_written_and_parseable(report: BenchReport, tmp_path: Path) 
     )
     markdown = paths[1].read_text()
     assert "| model | precision | variant | size MB |" in markdown and "## Errors" in markdown
+    assert "## Accuracy not measured" in markdown and "dense_10_4" in markdown
     assert "not a TFLite model" in markdown
     rows = list(csv.DictReader(io.StringIO(paths[2].read_text())))
     assert list(rows[0]) == list(CSV_COLUMNS)
