@@ -69,7 +69,14 @@ def machine_name() -> str:
     return f"{platform.machine()}-{slug}-{info['cores']}c"
 
 
-def _export(model: str | None, out: Path, precisions: tuple[str, ...], calib: str | None) -> None:
+# random weights: the fidelity gate of the exporter would (rightly) fail them, and their landmark sign
+# cannot be detected; they are exported for size and speed only
+UNTRAINED_EXPORT_ARGS = ("--landmark-sign", "1", "--max-nme-increase", "1e9", "--max-pose-increase", "1e9")
+
+
+def _export(
+    model: str | None, out: Path, precisions: tuple[str, ...], calib: str | None, extra: tuple[str, ...] = ()
+) -> None:
     argv = [
         sys.executable,
         "-m",
@@ -84,6 +91,7 @@ def _export(model: str | None, out: Path, precisions: tuple[str, ...], calib: st
         argv += ["--model", model]
     if calib is not None:
         argv += ["--calib", calib]
+    argv += list(extra)
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
@@ -110,7 +118,8 @@ def export_models(config: SuiteConfig, work: Path, progress: Callable[[str], Non
     for name, model in jobs:
         progress(f"exporting {name} ({', '.join(config.precisions)})")
         target = out / name
-        _export(model, target, config.precisions, config.calib)
+        extra = UNTRAINED_EXPORT_ARGS if UNTRAINED in name else ()
+        _export(model, target, config.precisions, config.calib, extra)
         for file in target.glob("*.tflite"):  # the variant in the file name keeps names unique in one report
             if not file.name.startswith(name):
                 file.rename(target / f"{name}__{file.name}")

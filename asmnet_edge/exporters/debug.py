@@ -89,9 +89,13 @@ def debug_int8(
 
 
 def _ranking(statistics: dict[str, dict[str, float]], graph: TfliteGraph, top_k: int) -> list[dict[str, Any]]:
+    names = {graph.tensor_name(index) for index in range(len(graph.subgraph.tensors))}
     rows: list[dict[str, Any]] = []
     for key, metrics in statistics.items():
         tensor = re.sub(r":\d+$", "", key.removeprefix("NumericVerify/"))
+        for cut in (1, 2):  # the verify op's name appends a counter to the tensor's name
+            if tensor not in names and tensor[:-cut] in names:
+                tensor = tensor[:-cut]
         rows.append(
             {
                 "tensor": tensor,

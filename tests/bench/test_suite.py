@@ -43,7 +43,8 @@ def test_suite_on_a_folder_of_models(fixtures: Path, tmp_path: Path, face_folder
     data = json.loads((out / "bench.json").read_text())
     assert data["schema_version"] == 1 and len(data["models"]) == 3
     untrained = next(row for row in report.models if "untrained" in row.name)
-    assert untrained.accuracy is None and "size and speed only" in untrained.accuracy_error
+    assert set(untrained.accuracy) == {"per_face"} and "size and speed only" in untrained.accuracy_error
+    assert all("nme_change" not in item for item in report.ratios if item["model"] == untrained.name)
     assert untrained.latency_for(1) is not None
     assert next(row for row in report.models if row.name == "bench68_int8").vs_fp32 is not None
 

@@ -21,8 +21,9 @@ POSE_BIAS = np.array([0.3, -0.15, 0.1], np.float32)  # degrees / 65
 
 
 def tiny_asmnet(crops: np.ndarray) -> Any:
-    """A tiny ASMNet whose batch-norm statistics are set from ``crops`` (uint8, 96 px), as training
-    would: random-init statistics give int16x8 scales that overflow and unrealistic int8 ranges."""
+    """A tiny ASMNet whose batch-norm statistics are set from ``crops`` (uint8, 96 px) plus noise
+    images, as training would: random-init statistics give int16x8 scales that overflow, and flat
+    synthetic faces alone leave channels with no variance (a hypersensitive model)."""
     import keras
 
     from asmnet_edge.model.asmnet import build_asmnet
@@ -31,7 +32,8 @@ def tiny_asmnet(crops: np.ndarray) -> Any:
     norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
     for layer in norms:
         layer.momentum = 0.0  # one training-mode pass copies the batch statistics
-    model(crops.astype(np.float32) / 255.0, training=True)
+    noise = np.random.default_rng(0).integers(0, 256, (2 * len(crops), SIZE, SIZE, 3))
+    model(np.concatenate([crops, noise]).astype(np.float32) / 255.0, training=True)
     for layer in norms:
         layer.momentum = 0.99
     landmarks, pose = model.get_layer("O_L"), model.get_layer("O_P")
