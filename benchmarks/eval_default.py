@@ -54,7 +54,9 @@ def peers_row(samples: list[Sample], name: str, mediapipe_python: str | None) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", default=None, help="weights or .tflite (default: the embedded model)")
     parser.add_argument("--synth-test", type=Path, default=None)
     parser.add_argument("--holdout", type=Path, default=None)
@@ -78,8 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.holdout:
         sets["held-out person vs dlib teacher"] = read_dataset(args.holdout, "300w", 68)
 
-    report: dict[str, Any] = {"model": args.model or "default", "command": " ".join(["python", *sys.argv]),
-                              "sets": {}}
+    report: dict[str, Any] = {
+        "model": args.model or "default",
+        "command": " ".join(["python", *sys.argv]),
+        "sets": {},
+    }
     for name, samples in sets.items():
         print(f"{name}: {len(samples)} faces", file=sys.stderr)
         entry = {"faces": len(samples), "asmnet": score(samples, predictor, size)}

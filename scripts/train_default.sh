@@ -12,9 +12,9 @@ asmnet-edge data teacher --out "$DATA/teacher_train" --holdout-out "$DATA/teache
 T="$DATA/teacher_train"
 # the 489 real teacher-labelled faces are repeated 3x next to 6000 renders
 asmnet-edge train --data "$DATA/synth_train" --data "$T" --data "$T" --data "$T" \
-  --epochs 7 --steps-per-epoch 100 --batch-size 32 --input-size 128 --out "$RUNS/pre128"
+  --epochs 14 --steps-per-epoch 100 --batch-size 32 --input-size 128 --out "$RUNS/pre128"
 asmnet-edge train --data "$DATA/synth_train" --data "$T" --data "$T" --data "$T" \
-  --epochs "${EPOCHS_224:-3}" --steps-per-epoch 100 --batch-size 32 --input-size 224 --lr 3e-4 --asm-alpha 0.5 \
+  --epochs "${EPOCHS_224:-2}" --steps-per-epoch 100 --batch-size 32 --input-size 224 --lr 3e-4 --asm-alpha 0.5 \
   --init-weights "$RUNS/pre128/asmnet.weights.h5" --out "$RUNS/default224"
 dest=asmnet_edge/assets/default
 mkdir -p "$dest"

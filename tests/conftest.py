@@ -14,19 +14,35 @@ def mean_face_68(size: float = 100.0) -> np.ndarray:
     """A rough frontal 68-point face (iBUG order) spanning about ``size`` pixels, centred on 0."""
     jaw = np.column_stack([np.linspace(-0.5, 0.5, 17), 0.1 + 0.4 * np.cos(np.linspace(-1.3, 1.3, 17))])
     jaw[:, 1] = -0.1 + 0.55 * np.sqrt(1 - np.clip((jaw[:, 0] / 0.52) ** 2, 0, 1))
-    brows = np.column_stack([np.r_[np.linspace(-0.4, -0.08, 5), np.linspace(0.08, 0.4, 5)], np.full(10, -0.28)])
+    brows = np.column_stack(
+        [np.r_[np.linspace(-0.4, -0.08, 5), np.linspace(0.08, 0.4, 5)], np.full(10, -0.28)]
+    )
     nose = np.column_stack([np.zeros(4), np.linspace(-0.15, 0.1, 4)])
     nostrils = np.column_stack([np.linspace(-0.1, 0.1, 5), np.full(5, 0.15)])
-    eye = np.column_stack([np.cos(np.linspace(np.pi, -np.pi, 7)[:6]) * 0.1, np.sin(np.linspace(np.pi, -np.pi, 7)[:6]) * 0.04])
+    eye = np.column_stack(
+        [np.cos(np.linspace(np.pi, -np.pi, 7)[:6]) * 0.1, np.sin(np.linspace(np.pi, -np.pi, 7)[:6]) * 0.04]
+    )
     eyes = np.vstack([eye + [-0.22, -0.15], eye + [0.22, -0.15]])
-    mouth_outer = np.column_stack([np.cos(np.linspace(np.pi, -np.pi, 13)[:12]) * 0.2, np.sin(np.linspace(np.pi, -np.pi, 13)[:12]) * 0.08 + 0.3])
-    mouth_inner = np.column_stack([np.cos(np.linspace(np.pi, -np.pi, 9)[:8]) * 0.12, np.sin(np.linspace(np.pi, -np.pi, 9)[:8]) * 0.03 + 0.3])
+    mouth_outer = np.column_stack(
+        [
+            np.cos(np.linspace(np.pi, -np.pi, 13)[:12]) * 0.2,
+            np.sin(np.linspace(np.pi, -np.pi, 13)[:12]) * 0.08 + 0.3,
+        ]
+    )
+    mouth_inner = np.column_stack(
+        [
+            np.cos(np.linspace(np.pi, -np.pi, 9)[:8]) * 0.12,
+            np.sin(np.linspace(np.pi, -np.pi, 9)[:8]) * 0.03 + 0.3,
+        ]
+    )
     shape = np.vstack([jaw, brows, nose, nostrils, eyes, mouth_outer, mouth_inner])
     assert shape.shape == (68, 2)
     return shape * size
 
 
-def write_face_folder(folder: Path, count: int = 6, size: int = 160, seed: int = 0, poses: bool = True) -> Path:
+def write_face_folder(
+    folder: Path, count: int = 6, size: int = 160, seed: int = 0, poses: bool = True
+) -> Path:
     """A 300W-style folder of synthetic 'faces' (an ellipse with dots) and their .pts (+ poses.csv)."""
     import cv2
 
@@ -38,14 +54,24 @@ def write_face_folder(folder: Path, count: int = 6, size: int = 160, seed: int =
         centre = np.array([size / 2, size / 2]) + rng.uniform(-8, 8, size=2)
         points = mean_face_68(scale) + centre
         image = np.full((size, size, 3), rng.integers(20, 80), np.uint8)
-        cv2.ellipse(image, (int(centre[0]), int(centre[1] + 0.1 * scale)), (int(0.55 * scale), int(0.7 * scale)),
-                    0, 0, 360, (190, 160, 140), -1)
+        cv2.ellipse(
+            image,
+            (int(centre[0]), int(centre[1] + 0.1 * scale)),
+            (int(0.55 * scale), int(0.7 * scale)),
+            0,
+            0,
+            360,
+            (190, 160, 140),
+            -1,
+        )
         for x, y in points:
             cv2.circle(image, (int(round(x)), int(round(y))), 1, (30, 30, 30), -1)
         name = f"face_{index:03d}.png"
         cv2.imwrite(str(folder / name), image)
         write_pts(folder / name.replace(".png", ".pts"), points)
-        rows.append(f"{name},{rng.uniform(-40, 40):.2f},{rng.uniform(-20, 20):.2f},{rng.uniform(-20, 20):.2f},,test")
+        rows.append(
+            f"{name},{rng.uniform(-40, 40):.2f},{rng.uniform(-20, 20):.2f},{rng.uniform(-20, 20):.2f},,test"
+        )
     if poses:
         (folder / "poses.csv").write_text("\n".join(rows) + "\n")
     return folder

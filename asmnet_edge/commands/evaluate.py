@@ -10,15 +10,29 @@ from asmnet_edge.commands._common import emit, handle_errors, json_option
 @click.command(name="eval")
 @click.argument("model", required=False, type=click.Path(exists=True, dir_okay=False))
 @click.option("--data", required=True, type=click.Path(exists=True), help="Dataset folder or WFLW list file.")
-@click.option("--format", "fmt", type=click.Choice(["300w", "wflw", "menpo"]), default="300w", show_default=True)
-@click.option("--norm", type=click.Choice(["inter-ocular", "inter-pupil"]), default="inter-ocular", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["300w", "wflw", "menpo"]), default="300w", show_default=True
+)
+@click.option(
+    "--norm", type=click.Choice(["inter-ocular", "inter-pupil"]), default="inter-ocular", show_default=True
+)
 @click.option("--limit", type=int, default=None, help="Evaluate the first N faces only.")
-@click.option("--threads", type=int, default=1, show_default=True, help="Interpreter threads for .tflite models.")
+@click.option(
+    "--threads", type=int, default=1, show_default=True, help="Interpreter threads for .tflite models."
+)
 @click.option("--visible-only", is_flag=True, help="Average over points marked visible in poses.csv.")
 @json_option
 @handle_errors
-def evaluate(model: str | None, data: str, fmt: str, norm: str, limit: int | None, threads: int,
-             visible_only: bool, as_json: bool) -> None:
+def evaluate(
+    model: str | None,
+    data: str,
+    fmt: str,
+    norm: str,
+    limit: int | None,
+    threads: int,
+    visible_only: bool,
+    as_json: bool,
+) -> None:
     """Evaluate MODEL (.keras, .weights.h5, Keras-2 .h5 or .tflite; default: the embedded model)."""
     from asmnet_edge.eval.evaluate import evaluate_model
 
@@ -32,13 +46,17 @@ def _human(report: dict) -> str:
     row = report["all"]
     lines = [
         f"{report['model']} on {report['data']} ({row['count']} faces, {row['normalisation']} NME)",
-        f"  NME {row['nme_percent']:.2f} %  median {row['nme_median_percent']:.2f} %  max {row['nme_max_percent']:.2f} %",
-        f"  failure rate @8% {100 * row['failure_rate_008']:.1f} %  @10% {100 * row['failure_rate_010']:.1f} %  "
+        f"  NME {row['nme_percent']:.2f} %  median {row['nme_median_percent']:.2f} %  "
+        f"max {row['nme_max_percent']:.2f} %",
+        f"  failure rate @8% {100 * row['failure_rate_008']:.1f} %  "
+        f"@10% {100 * row['failure_rate_010']:.1f} %  "
         f"AUC@0.08 {row['auc_008']:.3f}",
     ]
     if "inner51" in report:
         lines.append(f"  inner 51 points: NME {report['inner51']['nme_percent']:.2f} %")
     pose = row.get("pose_mae_deg") or {}
     if pose:
-        lines.append(f"  pose MAE yaw {pose['yaw']:.2f}  pitch {pose['pitch']:.2f}  roll {pose['roll']:.2f} deg")
+        lines.append(
+            f"  pose MAE yaw {pose['yaw']:.2f}  pitch {pose['pitch']:.2f}  roll {pose['roll']:.2f} deg"
+        )
     return "\n".join(lines)

@@ -10,25 +10,47 @@ from asmnet_edge.commands._common import emit, handle_errors, json_option, log
 
 
 @click.command(name="train")
-@click.option("--data", "data", multiple=True, required=True, type=click.Path(exists=True, file_okay=True),
-              help="Dataset folder (300w) or list file (wflw); repeat to mix several.")
+@click.option(
+    "--data",
+    "data",
+    multiple=True,
+    required=True,
+    type=click.Path(exists=True, file_okay=True),
+    help="Dataset folder (300w) or list file (wflw); repeat to mix several.",
+)
 @click.option("--format", "fmt", type=click.Choice(["300w", "wflw"]), default="300w", show_default=True)
 @click.option("--epochs", type=int, default=30, show_default=True)
 @click.option("--batch-size", type=int, default=32, show_default=True)
 @click.option("--lr", "learning_rate", type=float, default=1e-3, show_default=True)
-@click.option("--asm-accuracy", type=click.Choice(["80", "85", "90", "95", "97"]), default="90", show_default=True,
-              help="Share of shape variance (%) the ASM keeps.")
+@click.option(
+    "--asm-accuracy",
+    type=click.Choice(["80", "85", "90", "95", "97"]),
+    default="90",
+    show_default=True,
+    help="Share of shape variance (%) the ASM keeps.",
+)
 @click.option("--landmarks", "num_landmarks", type=int, default=68, show_default=True)
 @click.option("--alpha", type=float, default=1.0, show_default=True, help="MobileNetV2 width.")
 @click.option("--input-size", type=int, default=224, show_default=True)
 @click.option("--steps-per-epoch", type=int, default=None, help="Cap on steps per epoch (default: one pass).")
 @click.option("--val-fraction", type=float, default=0.05, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--init-weights", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Start from these weights (.weights.h5) instead of random ones.")
-@click.option("--asm-alpha", "fixed_asm_alpha", type=float, default=None,
-              help="Fixed weight of the ASM term instead of the 2/1/0.5 schedule (for a fine-tune stage).")
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder (resumes if it exists).")
+@click.option(
+    "--init-weights",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Start from these weights (.weights.h5) instead of random ones.",
+)
+@click.option(
+    "--asm-alpha",
+    "fixed_asm_alpha",
+    type=float,
+    default=None,
+    help="Fixed weight of the ASM term instead of the 2/1/0.5 schedule (for a fine-tune stage).",
+)
+@click.option(
+    "--out", required=True, type=click.Path(file_okay=False), help="Run folder (resumes if it exists)."
+)
 @json_option
 @handle_errors
 def train(as_json: bool, asm_accuracy: str, data: tuple[str, ...], **options: Any) -> None:
@@ -40,9 +62,17 @@ def train(as_json: bool, asm_accuracy: str, data: tuple[str, ...], **options: An
     result = run_training(config, progress=log)
     last = result.log[-1] if result.log else {}
     emit(
-        {"ok": True, "out": str(result.out), "weights": str(result.weights), "pca": str(result.pca),
-         "epochs": len(result.log), "final": last},
+        {
+            "ok": True,
+            "out": str(result.out),
+            "weights": str(result.weights),
+            "pca": str(result.pca),
+            "epochs": len(result.log),
+            "final": last,
+        },
         as_json,
-        lambda res: f"trained {res['epochs']} epochs; weights {res['weights']}; "
-        f"val NME {last.get('val_nme_percent', float('nan')):.2f} %",
+        lambda res: (
+            f"trained {res['epochs']} epochs; weights {res['weights']}; "
+            f"val NME {last.get('val_nme_percent', float('nan')):.2f} %"
+        ),
     )

@@ -99,8 +99,10 @@ def read_300w_folder(folder: Path, expected_points: int | None = None) -> list[S
         key = image_path.relative_to(folder).as_posix()
         pose, visible = poses.get(key, (None, None))
         if visible is not None and len(visible) != len(landmarks):
-            raise DataError(f"poses.csv gives {len(visible)} visibility flags for {key}, which has "
-                            f"{len(landmarks)} landmarks")
+            raise DataError(
+                f"poses.csv gives {len(visible)} visibility flags for {key}, which has "
+                f"{len(landmarks)} landmarks"
+            )
         samples.append(Sample(image_path, landmarks, pose, visible))
     if not samples:
         raise DataError(f"no image with a .pts file in {folder}: expected pairs like face.jpg + face.pts")
@@ -158,7 +160,12 @@ def read_wflw_list(
             raise DataError(f"{list_file} has 98 landmarks per face, the model expects {expected_points}")
         box = Box(*(float(value) for value in values[196:200]))
         samples.append(
-            Sample(root / fields[206], landmarks, box=box, attributes=dict(zip(WFLW_ATTRIBUTES, flags)))
+            Sample(
+                root / fields[206],
+                landmarks,
+                box=box,
+                attributes=dict(zip(WFLW_ATTRIBUTES, flags, strict=True)),
+            )
         )
     return samples
 

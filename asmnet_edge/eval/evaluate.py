@@ -73,7 +73,9 @@ def evaluate_model(
     predictor, points, size = load_predictor(model, num_threads)
     samples = read_dataset(data, fmt)
     if samples[0].landmarks.shape[0] != points:
-        raise ModelError(f"the model predicts {points} landmarks but {data} has {samples[0].landmarks.shape[0]}")
+        raise ModelError(
+            f"the model predicts {points} landmarks but {data} has {samples[0].landmarks.shape[0]}"
+        )
     samples = samples[:limit] if limit else samples
     crops = make_crops(samples, size)
     predicted, poses = predict_in_image(predictor, crops)
@@ -95,8 +97,7 @@ def evaluate_model(
             inner_mask &= mask
         report["inner51"] = summarize(predicted, truth, None, None, norm, inner_mask)
     report["per_image_nme_percent"] = {
-        crops.files[i]: float(value)
-        for i, value in enumerate(100 * _per_image(predicted, truth, norm, mask))
+        crops.files[i]: float(value) for i, value in enumerate(100 * _per_image(predicted, truth, norm, mask))
     }
     return report
 

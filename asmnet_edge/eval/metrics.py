@@ -57,7 +57,9 @@ def nme(
     predicted = np.asarray(pred, dtype=np.float64)
     truth = np.asarray(gt, dtype=np.float64)
     if predicted.shape != truth.shape or predicted.ndim != 3 or predicted.shape[-1] != 2:
-        raise DataError(f"predictions {predicted.shape} and ground truth {truth.shape} must both be (N, n, 2)")
+        raise DataError(
+            f"predictions {predicted.shape} and ground truth {truth.shape} must both be (N, n, 2)"
+        )
     errors = np.linalg.norm(predicted - truth, axis=-1)
     if mask is None:
         mean_error = errors.mean(axis=1)
@@ -100,7 +102,7 @@ def pose_mae(pred_deg: np.ndarray, gt_deg: np.ndarray) -> dict[str, float]:
     if not known.any():
         return {}
     errors = np.abs(predicted[known] - truth[known]).mean(axis=0)
-    result = {name: float(value) for name, value in zip(POSE_NAMES, errors)}
+    result = {name: float(value) for name, value in zip(POSE_NAMES, errors, strict=True)}
     result["mean"] = float(errors.mean())
     return result
 

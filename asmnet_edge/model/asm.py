@@ -84,9 +84,7 @@ class ShapePCA:
         source = Path(path)
         try:
             with np.load(source, allow_pickle=False) as data:
-                pca = cls(
-                    data["mean"], data["components"], data["eigenvalues"], float(data["accuracy"])
-                )
+                pca = cls(data["mean"], data["components"], data["eigenvalues"], float(data["accuracy"]))
         except (OSError, KeyError, ValueError) as err:
             raise ModelError(
                 f"{source} is not an asmnet-edge PCA file (.npz with mean, components, eigenvalues, "

@@ -121,7 +121,7 @@ def _load_keras_archive(source: Path) -> Any:
 
 
 def _h5_group(handle: Any) -> Any:
-    return handle["model_weights"] if "model_weights" in handle else handle
+    return handle.get("model_weights", handle)
 
 
 def _h5_shape(source: Path) -> dict[str, Any]:
@@ -142,7 +142,9 @@ def _h5_shape(source: Path) -> dict[str, Any]:
         )
     channels = kernels["block_15_project"][-1]
     if channels not in BLOCK15_CHANNELS:
-        raise ModelError(f"{source}: block_15_project has {channels} channels, which matches no MobileNetV2 width")
+        raise ModelError(
+            f"{source}: block_15_project has {channels} channels, which matches no MobileNetV2 width"
+        )
     shape = {"num_landmarks": kernels[LANDMARKS_LAYER][-1] // 2, "alpha": BLOCK15_CHANNELS[channels]}
     if config is not None:  # a full-model save records its input shape
         text = config.decode() if isinstance(config, bytes) else str(config)
@@ -162,9 +164,11 @@ def _keras3_weights_shape(source: Path) -> dict[str, Any]:
             if "layers" not in handle:
                 return _h5_shape(source)  # a Keras-2 file that happens to end in .weights.h5
             handle.visititems(
-                lambda name, item: matrices.append(tuple(item.shape))
-                if isinstance(item, h5py.Dataset) and len(item.shape) == 2
-                else None
+                lambda name, item: (
+                    matrices.append(tuple(item.shape))
+                    if isinstance(item, h5py.Dataset) and len(item.shape) == 2
+                    else None
+                )
             )
     except OSError as err:
         raise ModelError(f"{source} is not a readable HDF5 weights file: {err}") from err

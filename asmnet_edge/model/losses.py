@@ -39,4 +39,10 @@ def asm_losses(
     mask = tf.cast(pose_mask, mse.dtype)
     per_sample = tf.reduce_mean(tf.square(true_pose - pred_pose), axis=-1)
     pose = tf.reduce_sum(per_sample * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
-    return {"mse": mse, "asm": asm, "landmarks": landmarks, "pose": pose, "total": landmarks + POSE_WEIGHT * pose}
+    return {
+        "mse": mse,
+        "asm": asm,
+        "landmarks": landmarks,
+        "pose": pose,
+        "total": landmarks + POSE_WEIGHT * pose,
+    }

@@ -80,9 +80,7 @@ def crop_matrix(box: Box, size: int) -> np.ndarray:
     """2x3 affine matrix mapping image pixels to crop pixels (``box`` onto ``[0, size]``)."""
     scale_x = size / box.width
     scale_y = size / box.height
-    return np.array(
-        [[scale_x, 0.0, -box.x0 * scale_x], [0.0, scale_y, -box.y0 * scale_y]], dtype=np.float64
-    )
+    return np.array([[scale_x, 0.0, -box.x0 * scale_x], [0.0, scale_y, -box.y0 * scale_y]], dtype=np.float64)
 
 
 def image_to_crop(points: np.ndarray, box: Box, size: int) -> np.ndarray:
@@ -123,9 +121,7 @@ def crop_image(image: np.ndarray, box: Box, size: int) -> np.ndarray:
         import cv2  # optional: faster and the same bilinear sampling as the fallback
     except ImportError:
         return _crop_numpy(image, matrix, size)
-    out = cv2.warpAffine(
-        image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
-    )
+    out = cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
     return out if out.ndim == 3 else out[:, :, None]
 
 

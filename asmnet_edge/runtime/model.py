@@ -115,9 +115,7 @@ class LiteModel:
         poses = np.empty((len(batch), 3), dtype=np.float64)
         for index, crop in enumerate(batch):
             values, pose = self.run_raw(crop)
-            landmarks[index] = denormalise_landmarks(
-                values.reshape(-1, 2), size, self.metadata.landmark_sign
-            )
+            landmarks[index] = denormalise_landmarks(values.reshape(-1, 2), size, self.metadata.landmark_sign)
             poses[index] = pose * self.metadata.pose_scale_deg
         return landmarks, poses
 

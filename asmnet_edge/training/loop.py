@@ -32,7 +32,17 @@ from asmnet_edge.runtime.geometry import denormalise_landmarks
 from asmnet_edge.training.config import TrainConfig
 from asmnet_edge.training.pipeline import TrainingData, shape_matrix
 
-LOG_FIELDS = ("epoch", "alpha", "loss", "mse", "asm", "pose", "val_nme_percent", "val_pose_mae_deg", "seconds")
+LOG_FIELDS = (
+    "epoch",
+    "alpha",
+    "loss",
+    "mse",
+    "asm",
+    "pose",
+    "val_nme_percent",
+    "val_pose_mae_deg",
+    "seconds",
+)
 
 
 @dataclass
@@ -82,11 +92,20 @@ def train(config: TrainConfig, progress: Callable[[str], None] | None = None) ->
         shapes = shape_matrix(train_samples, config.input_size, config.landmark_sign, seed=config.seed)
         pca = ShapePCA.fit(shapes, config.asm_accuracy)
         pca.save(pca_path)
-    say(f"{len(train_samples)} training / {len(val_samples)} validation faces; "
-        f"PCA keeps {len(pca.eigenvalues)} components for {config.asm_accuracy:g} % variance")
-    data = TrainingData(train_samples, config.input_size, pca, config.landmark_sign, AugmentConfig(), config.seed)
-    val = TrainingData(val_samples, config.input_size, None, config.landmark_sign,
-                       AugmentConfig.none(), config.seed) if val_samples else None
+    say(
+        f"{len(train_samples)} training / {len(val_samples)} validation faces; "
+        f"PCA keeps {len(pca.eigenvalues)} components for {config.asm_accuracy:g} % variance"
+    )
+    data = TrainingData(
+        train_samples, config.input_size, pca, config.landmark_sign, AugmentConfig(), config.seed
+    )
+    val = (
+        TrainingData(
+            val_samples, config.input_size, None, config.landmark_sign, AugmentConfig.none(), config.seed
+        )
+        if val_samples
+        else None
+    )
 
     model = build_asmnet(config.num_landmarks, config.alpha, config.input_size)
     if config.init_weights:
@@ -95,7 +114,9 @@ def train(config: TrainConfig, progress: Callable[[str], None] | None = None) ->
         if isinstance(layer, tf.keras.layers.BatchNormalization):
             layer.momentum = config.bn_momentum
     steps = config.steps_per_epoch or max(1, len(data) // config.batch_size)
-    schedule = tf.keras.optimizers.schedules.CosineDecay(config.learning_rate, steps * config.epochs, alpha=0.01)
+    schedule = tf.keras.optimizers.schedules.CosineDecay(
+        config.learning_rate, steps * config.epochs, alpha=0.01
+    )
     optimizer = tf.keras.optimizers.Adam(schedule)
     epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
     checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, epoch=epoch_var)
@@ -110,36 +131,51 @@ def train(config: TrainConfig, progress: Callable[[str], None] | None = None) ->
     def train_step(batch: dict[str, Any]) -> dict[str, Any]:
         with tf.GradientTape() as tape:
             outputs = model(batch["image"], training=True)
-            parts = asm_losses(outputs["landmarks"], batch["landmarks"], batch["asm"], outputs["pose"],
-                               batch["pose"], batch["pose_mask"], alpha_var)
+            parts = asm_losses(
+                outputs["landmarks"],
+                batch["landmarks"],
+                batch["asm"],
+                outputs["pose"],
+                batch["pose"],
+                batch["pose_mask"],
+                alpha_var,
+            )
             total = parts["total"] + tf.add_n(model.losses)
         gradients = tape.gradient(total, model.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
         return {**parts, "total": total}
 
     best = min((row["val_nme_percent"] for row in log), default=float("inf"))
+
     def alpha_of(epoch: int) -> float:
-        return config.fixed_asm_alpha if config.fixed_asm_alpha is not None else asm_alpha(epoch, config.epochs)
+        return (
+            config.fixed_asm_alpha if config.fixed_asm_alpha is not None else asm_alpha(epoch, config.epochs)
+        )
 
     for epoch in range(int(epoch_var.numpy()), config.epochs):
         alpha_var.assign(alpha_of(epoch))
         started = time.perf_counter()
         sums = {"total": 0.0, "mse": 0.0, "asm": 0.0, "pose": 0.0}
-        done = 0
-        for batch in data.tf_dataset(config.batch_size, epoch, workers=config.workers).repeat().take(steps):
+        batches = data.tf_dataset(config.batch_size, epoch, workers=config.workers).repeat().take(steps)
+        for done, batch in enumerate(batches, start=1):
             parts = train_step(batch)
             for key in sums:
                 sums[key] += float(parts[key])
-            done += 1
             if done % 10 == 0 or done == steps:
-                say(f"epoch {epoch + 1}/{config.epochs} step {done}/{steps} loss {sums['total'] / done:.5f} "
-                    f"({(time.perf_counter() - started) / done:.2f} s/step)")
+                say(
+                    f"epoch {epoch + 1}/{config.epochs} step {done}/{steps} loss {sums['total'] / done:.5f} "
+                    f"({(time.perf_counter() - started) / done:.2f} s/step)"
+                )
         recalibrate_batchnorm(model, data, config, epoch)
         metrics = evaluate_crops(model, val, config) if val is not None else {}
         row = {
-            "epoch": epoch + 1, "alpha": alpha_of(epoch),
-            "loss": sums["total"] / steps, "mse": sums["mse"] / steps, "asm": sums["asm"] / steps,
-            "pose": sums["pose"] / steps, "val_nme_percent": metrics.get("nme_percent", float("nan")),
+            "epoch": epoch + 1,
+            "alpha": alpha_of(epoch),
+            "loss": sums["total"] / steps,
+            "mse": sums["mse"] / steps,
+            "asm": sums["asm"] / steps,
+            "pose": sums["pose"] / steps,
+            "val_nme_percent": metrics.get("nme_percent", float("nan")),
             "val_pose_mae_deg": metrics.get("pose_mae_deg", {}).get("mean", float("nan")),
             "seconds": time.perf_counter() - started,
         }
@@ -151,12 +187,17 @@ def train(config: TrainConfig, progress: Callable[[str], None] | None = None) ->
         _write_log(out / "log.csv", log)
         epoch_var.assign(epoch + 1)
         manager.save()
-        say(f"epoch {epoch + 1}: " + ", ".join(f"{key} {value:.4f}" for key, value in row.items() if key != "epoch"))
+        say(
+            f"epoch {epoch + 1}: "
+            + ", ".join(f"{key} {value:.4f}" for key, value in row.items() if key != "epoch")
+        )
     write_model_card(out, config, log, len(train_samples), len(val_samples), pca)
     return TrainResult(out, out / "asmnet.weights.h5", pca_path, log)
 
 
-def recalibrate_batchnorm(model: Any, data: TrainingData, config: TrainConfig, epoch: int, batches: int = 16) -> None:
+def recalibrate_batchnorm(
+    model: Any, data: TrainingData, config: TrainConfig, epoch: int, batches: int = 16
+) -> None:
     """Set every BatchNormalization's moving statistics to the average batch statistics of the weights as
     they are now (over ``batches`` augmented training batches, no gradient step).
 
@@ -168,17 +209,18 @@ def recalibrate_batchnorm(model: Any, data: TrainingData, config: TrainConfig, e
 
     layers = [layer for layer in model.layers if isinstance(layer, tf.keras.layers.BatchNormalization)]
     momenta = [layer.momentum for layer in layers]
-    batches_seen = 0
-    for batch in data.tf_dataset(config.batch_size, 10_000 + epoch, workers=config.workers).take(batches):
-        batches_seen += 1
+    stream = data.tf_dataset(config.batch_size, 10_000 + epoch, workers=config.workers).take(batches)
+    for batches_seen, batch in enumerate(stream, start=1):
         for layer in layers:  # a running mean: batch k gets weight 1/k
             layer.momentum = (batches_seen - 1) / batches_seen
         model(batch["image"], training=True)  # eager on purpose: momentum is read at each call
-    for layer, momentum in zip(layers, momenta):
+    for layer, momentum in zip(layers, momenta, strict=True):
         layer.momentum = momentum
 
 
-def evaluate_crops(model: Any, data: TrainingData, config: TrainConfig, batch_size: int = 32) -> dict[str, Any]:
+def evaluate_crops(
+    model: Any, data: TrainingData, config: TrainConfig, batch_size: int = 32
+) -> dict[str, Any]:
     """NME (inter-ocular) and pose MAE of ``model`` on un-augmented crops of ``data``."""
     examples = [data.example(index, 0) for index in range(len(data))]
     images = np.stack([item[0] for item in examples])
@@ -192,8 +234,12 @@ def evaluate_crops(model: Any, data: TrainingData, config: TrainConfig, batch_si
         pred_poses.append(np.asarray(outputs["pose"]) * POSE_SCALE_DEG)
     predicted = np.concatenate(pred_landmarks).reshape(len(images), -1, 2)
     size, sign = config.input_size, config.landmark_sign
-    return summarize(denormalise_landmarks(predicted, size, sign), denormalise_landmarks(truth, size, sign),
-                     np.concatenate(pred_poses), poses)
+    return summarize(
+        denormalise_landmarks(predicted, size, sign),
+        denormalise_landmarks(truth, size, sign),
+        np.concatenate(pred_poses),
+        poses,
+    )
 
 
 def _save_weights(model: Any, path: Path) -> None:
@@ -226,12 +272,19 @@ def _write_log(path: Path, log: list[dict[str, float]]) -> None:
     writer = csv.DictWriter(buffer, fieldnames=LOG_FIELDS)
     writer.writeheader()
     for row in log:
-        writer.writerow({key: (f"{row[key]:.6g}" if isinstance(row[key], float) else row[key]) for key in LOG_FIELDS})
+        writer.writerow(
+            {key: (f"{row[key]:.6g}" if isinstance(row[key], float) else row[key]) for key in LOG_FIELDS}
+        )
     atomic_write_text(path, buffer.getvalue())
 
 
 def write_model_card(
-    out: Path, config: TrainConfig, log: list[dict[str, float]], train_count: int, val_count: int, pca: ShapePCA
+    out: Path,
+    config: TrainConfig,
+    log: list[dict[str, float]],
+    train_count: int,
+    val_count: int,
+    pca: ShapePCA,
 ) -> None:
     """A short Markdown card: data, settings, losses per epoch, validation figures."""
     last = log[-1] if log else {}
@@ -240,17 +293,25 @@ def write_model_card(
         f"{row['pose']:.5f} | {row['val_nme_percent']:.2f} | {row['val_pose_mae_deg']:.2f} |"
         for row in log
     )
+    schedule = (
+        f"alpha fixed at {config.fixed_asm_alpha:g}"
+        if config.fixed_asm_alpha is not None
+        else f"alpha 2 / 1 / 0.5 over the thirds of {config.epochs} epochs"
+    )
+    final_nme = last.get("val_nme_percent", float("nan"))
+    final_pose = last.get("val_pose_mae_deg", float("nan"))
     card = f"""# ASMNet model card
 
 - Architecture: ASMNet, MobileNetV2 alpha {config.alpha:g}, input {config.input_size}x{config.input_size},
   {config.num_landmarks} landmarks + pose (yaw, pitch, roll in degrees / 65)
-- Data: {', '.join(config.data)} (format {config.fmt}); {train_count} training faces, {val_count} validation faces
+- Data: {", ".join(config.data)} (format {config.fmt});
+  {train_count} training faces, {val_count} validation faces
 - Loss: MSE(G, P) + alpha * MSE(ASM(G), P) + 0.5 * MSE(pose); PCA keeps {len(pca.eigenvalues)} components
-  ({config.asm_accuracy:g} % of the variance); alpha 2 / 1 / 0.5 over the thirds of {config.epochs} epochs
+  ({config.asm_accuracy:g} % of the variance); {schedule}
 - Optimiser: Adam, cosine-decayed learning rate from {config.learning_rate:g}, batch {config.batch_size}
 - Landmark normalisation: crop pixel = size/2 + {config.landmark_sign:+g} * value * size
-- Epochs completed: {int(last.get('epoch', 0))}; final validation NME {last.get('val_nme_percent', float('nan')):.2f} %
-  (inter-ocular), pose MAE {last.get('val_pose_mae_deg', float('nan')):.2f} deg (mean of yaw, pitch, roll)
+- Epochs completed: {int(last.get("epoch", 0))}; final validation NME {final_nme:.2f} % (inter-ocular,
+  measured in crop pixels on the validation split), pose MAE {final_pose:.2f} deg (mean of the three angles)
 
 | epoch | alpha | loss | MSE | ASM | pose | val NME % | val pose MAE deg |
 |---|---|---|---|---|---|---|---|

@@ -125,3 +125,14 @@ def test_quantisation_table_equals_the_float_formula(micro_int8):
     tensor = lite.input_tensor(crop[..., ::-1])  # a strided (BGR->RGB) view must work too
     assert tensor.dtype == np.int8 and tensor.shape == (1, size, size, 3)
     np.testing.assert_array_equal(tensor[0], expected[..., ::-1])
+
+
+def test_runtime_works_without_opencv(monkeypatch, micro_int8, astronaut):
+    import sys
+
+    with_cv2 = FaceAligner.from_file(micro_int8).predict(astronaut)[0]
+    monkeypatch.setitem(sys.modules, "cv2", None)
+    aligner = FaceAligner.from_file(micro_int8)
+    faces = aligner.predict(astronaut[..., ::-1], color="bgr")
+    assert len(faces) == 1  # numpy crop, resize and colour fallbacks, BlazeFace on the interpreter
+    assert np.abs(faces[0].landmarks - with_cv2.landmarks).max() < 6.0

@@ -47,8 +47,14 @@ def _keras2_reference_asmnet(points: int) -> object:
     backbone = tf_keras.applications.MobileNetV2(
         input_shape=(96, 96, 3), alpha=0.35, include_top=False, weights=None
     )
-    taps = ["block_1_project_BN", "block_3_project_BN", "block_6_project_BN", "block_10_project_BN",
-            "block_13_project_BN", "block_15_add"]
+    taps = [
+        "block_1_project_BN",
+        "block_3_project_BN",
+        "block_6_project_BN",
+        "block_10_project_BN",
+        "block_13_project_BN",
+        "block_15_add",
+    ]
     pooled = [tf_keras.layers.GlobalAveragePooling2D()(backbone.get_layer(name).output) for name in taps]
     features = tf_keras.layers.Dropout(0.3)(tf_keras.layers.Concatenate()(pooled))
     landmarks = tf_keras.layers.Dense(2 * points, name="O_L")(features)

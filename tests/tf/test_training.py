@@ -24,8 +24,18 @@ from tests.conftest import write_face_folder  # noqa: E402
 def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[TrainConfig, list[dict[str, float]]]:
     root = tmp_path_factory.mktemp("train")
     data = write_face_folder(root / "faces", count=24, size=128)
-    config = TrainConfig(data=(str(data),), out=str(root / "run"), epochs=3, batch_size=8, alpha=0.35,
-                         input_size=96, steps_per_epoch=6, val_fraction=0.2, learning_rate=3e-3, workers=1)
+    config = TrainConfig(
+        data=(str(data),),
+        out=str(root / "run"),
+        epochs=3,
+        batch_size=8,
+        alpha=0.35,
+        input_size=96,
+        steps_per_epoch=6,
+        val_fraction=0.2,
+        learning_rate=3e-3,
+        workers=1,
+    )
     result = train(config)
     return config, result.log
 
@@ -48,7 +58,12 @@ def test_run_folder_holds_weights_pca_log_and_card(run) -> None:
     assert "val NME" in (out / "model_card.md").read_text()
     assert json.loads((out / "config.json").read_text())["input_size"] == 96
     loaded = load_asmnet(out / "asmnet.weights.h5")
-    assert (loaded.num_landmarks, loaded.alpha, loaded.input_size, loaded.sign_source) == (68, 0.35, 96, "config")
+    assert (loaded.num_landmarks, loaded.alpha, loaded.input_size, loaded.sign_source) == (
+        68,
+        0.35,
+        96,
+        "config",
+    )
 
 
 def test_resume_continues_after_the_last_epoch(run) -> None:
@@ -64,3 +79,25 @@ def test_resume_with_other_settings_is_refused(run) -> None:
     changed = TrainConfig(**{**config.to_dict(), "data": config.data, "alpha": 0.5})
     with pytest.raises(ConfigError, match="different settings"):
         train(changed)
+
+
+def test_batchnorm_recalibration_matches_batch_statistics(tmp_path: Path) -> None:
+    import keras
+
+    from asmnet_edge.data.dataset import read_dataset
+    from asmnet_edge.model.asmnet import build_asmnet
+    from asmnet_edge.training.loop import recalibrate_batchnorm
+    from asmnet_edge.training.pipeline import TrainingData
+
+    samples = read_dataset(write_face_folder(tmp_path / "faces", count=16, size=128))
+    data = TrainingData(samples, 96, None)
+    model = build_asmnet(68, alpha=0.35, input_size=96)
+    config = TrainConfig(data=("unused",), out=str(tmp_path), input_size=96, batch_size=8, workers=1)
+    layer = model.get_layer("bn_Conv1")
+    assert np.allclose(layer.moving_variance, 1.0)  # untouched: far from the real statistics
+    recalibrate_batchnorm(model, data, config, epoch=0, batches=2)
+    images = np.stack([data.example(index, 10_000)[0] for index in range(16)])
+    conv = keras.Model(model.input, layer.input)(images, training=True)
+    batch_variance = np.var(np.asarray(conv), axis=(0, 1, 2))
+    np.testing.assert_allclose(np.asarray(layer.moving_variance), batch_variance, rtol=0.35, atol=1e-4)
+    assert layer.momentum == pytest.approx(0.999)  # restored afterwards

@@ -28,7 +28,9 @@ def test_help_does_not_import_tensorflow() -> None:
 def test_eval_error_is_one_json_object_and_exit_1(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     model = tmp_path / "m.tflite"
-    model.write_bytes(Path(__file__).resolve().parents[1].joinpath("fixtures", "micro68_int8.tflite").read_bytes())
+    model.write_bytes(
+        Path(__file__).resolve().parents[1].joinpath("fixtures", "micro68_int8.tflite").read_bytes()
+    )
     result = CliRunner().invoke(main, ["eval", str(model), "--data", str(tmp_path / "empty"), "--json"])
     assert result.exit_code == 1
     payload = json.loads(result.stdout)

@@ -67,8 +67,14 @@ def test_wflw_list_file(tmp_path: Path) -> None:
     sample = read_dataset(listing, "wflw")[0]
     assert sample.landmarks.shape == (98, 2) and sample.landmarks[1].tolist() == [2.0, 3.0]
     assert sample.box is not None and sample.box.as_list() == [1.0, 2.0, 30.0, 40.0]
-    assert sample.attributes == {"pose": 1, "expression": 0, "illumination": 0, "make_up": 0,
-                                 "occlusion": 1, "blur": 0}
+    assert sample.attributes == {
+        "pose": 1,
+        "expression": 0,
+        "illumination": 0,
+        "make_up": 0,
+        "occlusion": 1,
+        "blur": 0,
+    }
     assert sample.image_path == tmp_path / "sub/img.jpg"
     listing.write_text("1 2 3 img.jpg\n")
     with pytest.raises(DataError, match="expected 207 fields"):
@@ -102,10 +108,19 @@ def test_augmentation_moves_landmarks_with_the_image(seed: int) -> None:
     image = np.zeros((200, 200, 3), np.uint8)
     for x, y in points[[8, 30, 36, 45, 48, 54]]:
         cv2.circle(image, (int(round(x)), int(round(y))), 2, (255, 255, 255), -1)
-    config = AugmentConfig(flip_probability=1.0 if seed % 2 else 0.0, brightness=0, contrast=0, gamma=0,
-                           colour=0, grey_probability=0, blur_probability=0, noise_probability=0)
-    crop, moved, pose = augment_crop(image, points, np.array([10.0, 5.0, 3.0]), 96,
-                                     np.random.default_rng(seed), config)
+    config = AugmentConfig(
+        flip_probability=1.0 if seed % 2 else 0.0,
+        brightness=0,
+        contrast=0,
+        gamma=0,
+        colour=0,
+        grey_probability=0,
+        blur_probability=0,
+        noise_probability=0,
+    )
+    crop, moved, pose = augment_crop(
+        image, points, np.array([10.0, 5.0, 3.0]), 96, np.random.default_rng(seed), config
+    )
     for index in (8, 30, 36, 45, 48, 54):
         x, y = moved[index]
         assert crop[int(round(y)), int(round(x)), 0] > 100, f"point {index} left its dot"

@@ -21,8 +21,14 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 def test_json_round_trip_and_canonical_bytes() -> None:
-    meta = ModelMetadata(num_landmarks=68, input_size=224, precision="int8", landmark_sign=-1.0,
-                         input_quant=QuantParams("int8", 1 / 255, -128), calibration_count=300)
+    meta = ModelMetadata(
+        num_landmarks=68,
+        input_size=224,
+        precision="int8",
+        landmark_sign=-1.0,
+        input_quant=QuantParams("int8", 1 / 255, -128),
+        calibration_count=300,
+    )
     assert ModelMetadata.from_json(meta.to_json()) == meta
     assert meta.to_json() == ModelMetadata.from_json(meta.to_json()).to_json()
 
