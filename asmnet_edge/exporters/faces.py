@@ -103,7 +103,7 @@ def detected_faces(
     """Faces found by the runtime detector in ``images``; undecodable or face-less files are skipped."""
     from asmnet_edge.runtime.aligner import make_detector
 
-    detector = make_detector("blazeface")
+    detector = make_detector("auto")
     faces: list[Face] = []
     skipped: dict[str, str] = {}
     for path in images:

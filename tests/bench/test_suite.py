@@ -57,3 +57,57 @@ def test_suite_refuses_an_empty_folder(tmp_path: Path) -> None:
 def test_machine_name_is_a_folder_name() -> None:
     name = machine_name()
     assert name.endswith("c") and "/" not in name and " " not in name
+
+
+def test_export_step_calls_the_export_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --models the suite runs `asmnet-edge export` per variant (faked here: no TF in this tier)."""
+    import subprocess
+
+    from asmnet_edge.bench import suite
+
+    calls: list[list[str]] = []
+
+    def fake_run(argv: list[str], **kwargs: object) -> subprocess.CompletedProcess:
+        calls.append(argv)
+        out = Path(argv[argv.index("--out") + 1])
+        out.mkdir(parents=True)
+        for flag in (arg for arg in argv if arg in ("--fp32", "--int8")):
+            (out / f"asmnet68_{flag[2:]}.tflite").write_bytes(b"x")
+        return subprocess.CompletedProcess(argv, 0, "{}", "")
+
+    monkeypatch.setattr(suite.subprocess, "run", fake_run)
+    monkeypatch.setattr(
+        suite, "_untrained_model", lambda alpha, size, folder: f"{folder}/a{alpha}_{size}.keras"
+    )
+    config = SuiteConfig(
+        out_dir=tmp_path / "out", untrained_variants=((0.5, 160),), precisions=("fp32", "int8")
+    )
+    folder = suite.export_models(config, tmp_path, progress=lambda message: None)
+    assert [call[3:5] for call in calls] == [["export", "--out"], ["export", "--out"]]
+    assert "--model" not in calls[0] and calls[1][calls[1].index("--model") + 1].endswith("a0.5_160.keras")
+    assert "--max-nme-increase" not in calls[0] and "--landmark-sign" in calls[1]
+    names = sorted(path.name for path in suite.collect_models(folder))
+    assert names == [
+        "a0.5_160_untrained__asmnet68_fp32.tflite",
+        "a0.5_160_untrained__asmnet68_int8.tflite",
+        "default__asmnet68_fp32.tflite",
+        "default__asmnet68_int8.tflite",
+    ]
+
+
+def test_failed_export_is_an_export_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    from asmnet_edge.bench import suite
+    from asmnet_edge.errors import ExportError
+
+    monkeypatch.setattr(
+        suite.subprocess,
+        "run",
+        lambda argv, **kwargs: subprocess.CompletedProcess(
+            argv, 1, "", "Error: no trained default model yet\n"
+        ),
+    )
+    config = SuiteConfig(out_dir=tmp_path / "out", untrained_variants=())
+    with pytest.raises(ExportError, match="no trained default model yet"):
+        suite.export_models(config, tmp_path, progress=lambda message: None)

