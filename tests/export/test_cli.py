@@ -152,3 +152,20 @@ def test_keras_predictions_match_runtime_convention(keras_source) -> None:
     points, poses = keras_source.predict(crops)
     assert points.shape == (2, 68, 2) and poses.shape == (2, 3)
     assert np.all((points > 0) & (points < 96))  # the mean-face bias puts every point inside the crop
+
+
+@pytest.mark.slow
+def test_default_calibration_set_needs_no_user_data(tiny_model_path: Path, tmp_path: Path) -> None:
+    pytest.importorskip("skimage")
+    from asmnet_edge.exporters.pipeline import export_model
+    from asmnet_edge.exporters.recipe import ExportRecipe
+
+    recipe = ExportRecipe(
+        precisions=("int8",), calib_count=32, eval_count=8, max_nme_increase=50.0, max_pose_increase_deg=50.0
+    )
+    result = export_model(recipe, tiny_model_path, tmp_path)
+    assert result.calibration["source"].startswith("default:skimage")
+    assert result.calibration["count"] == 32 and result.evaluation["labelled"] is False
+    assert "(held-out files)" in result.evaluation["source"]
+    meta = json.loads(result.models["int8"].sidecar.read_text())["metadata"]
+    assert meta["calibration_source"] == result.calibration["source"] and meta["calibration_count"] == 32

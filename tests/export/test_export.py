@@ -18,11 +18,11 @@ pytestmark = pytest.mark.tf
 # largest allowed difference from the Keras model on the evaluation crops: (mean landmark error in %
 # of the crop size, max pose error in degrees). The tiny model is untrained, so its input-dependent
 # output is small and int8 *weights* alone move it by about its own spread (measured: fp16 0.06-0.2 %,
-# int8 1.5-3.4 %, int16x8 0.8-2 %, pose up to 3 deg); the bounds catch broken conversions (swapped
+# int8 1.5-3.4 %, int16x8 0.8-2 %; pose: fp16 0.6, int8 3 deg); the bounds catch broken conversions (swapped
 # outputs, wrong sign or order, NaN give 20-40 %), fidelity on a trained model is the benchmark's job.
 AGREEMENT = {
     "fp32": (0.001, 0.001),
-    "fp16": (0.5, 0.5),
+    "fp16": (0.5, 1.0),
     "int8": (5.0, 8.0),
     "dynamic": (5.0, 8.0),
     "int16x8": (3.0, 4.0),
