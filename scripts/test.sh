@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-python3 -m pytest -q -p no:cacheprovider --timeout 900 tests
+python3 -m pytest -q -p no:cacheprovider --timeout 900 -m "not synth" tests
+# OSMesa rendering segfaults in a process that has imported TensorFlow: the synth tier runs on its own
+python3 -m pytest -q -p no:cacheprovider --timeout 900 -m synth tests

@@ -12,6 +12,7 @@ measured for size and speed only), into ``work_dir``, never into the results fol
 
 from __future__ import annotations
 
+import json
 import platform
 import re
 import shlex
@@ -26,9 +27,10 @@ from asmnet_edge._atomic import atomic_write_text
 from asmnet_edge.bench.config import BenchConfig, RemoteOptions
 from asmnet_edge.bench.profiles import DeviceProfile
 from asmnet_edge.bench.report_files import write_reports
-from asmnet_edge.bench.results import BenchReport
+from asmnet_edge.bench.results import BenchReport, ModelResult
 from asmnet_edge.bench.run import host_info, ratios, run_bench
 from asmnet_edge.errors import ConfigError, ExportError
+from asmnet_edge.exporters.precisions import PRECISIONS as EXPORT_PRECISIONS
 from asmnet_edge.runtime.metadata import PRECISIONS
 
 UNTRAINED = "untrained"
@@ -94,8 +96,25 @@ def _export(
     argv += list(extra)
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
-        raise ExportError(f"'{shlex.join(argv[1:])}' failed: {lines[-1] if lines else done.returncode}")
+        raise ExportError(f"'asmnet-edge {shlex.join(argv[3:])}' failed: {_export_error(done)}")
+
+
+def _export_error(done: subprocess.CompletedProcess[str]) -> str:
+    """The export command's own error (its --json object), else the last line that looks like one."""
+    for line in reversed(done.stdout.strip().splitlines()):
+        if line.startswith("{"):
+            try:
+                return str(json.loads(line).get("error") or line)
+            except ValueError:
+                break
+    lines = [line for line in done.stderr.splitlines() if "Error" in line or "error" in line]
+    return lines[-1].strip() if lines else f"exit code {done.returncode}"
+
+
+def _exported(target: Path, precision: str) -> bool:
+    """Already exported under ``target`` (re-running with the same --work resumes)."""
+    suffix = EXPORT_PRECISIONS[precision].suffix
+    return any(target.glob(f"*{suffix}.tflite"))
 
 
 def _untrained_model(alpha: float, size: int, folder: Path) -> str:
@@ -106,8 +125,17 @@ def _untrained_model(alpha: float, size: int, folder: Path) -> str:
     return str(path)
 
 
-def export_models(config: SuiteConfig, work: Path, progress: Callable[[str], None]) -> Path:
-    """Export every variant in every precision under ``work``; returns the folder of .tflite files."""
+def export_models(
+    config: SuiteConfig,
+    work: Path,
+    progress: Callable[[str], None],
+    failures: list[ModelResult] | None = None,
+) -> Path:
+    """Export every variant in every precision under ``work``; returns the folder of .tflite files.
+
+    One ``asmnet-edge export`` per precision, so that one failing precision does not sink the others:
+    with ``failures`` given, each failure becomes an error row there; without it, it raises.
+    """
     jobs: list[tuple[str, str | None]] = []
     if config.include_default:
         jobs.append(("default", None))
@@ -116,10 +144,28 @@ def export_models(config: SuiteConfig, work: Path, progress: Callable[[str], Non
         jobs.append((f"a{alpha:g}_{size}_{UNTRAINED}", _untrained_model(alpha, size, work)))
     out = work / "models"
     for name, model in jobs:
-        progress(f"exporting {name} ({', '.join(config.precisions)})")
         target = out / name
         extra = UNTRAINED_EXPORT_ARGS if UNTRAINED in name else ()
-        _export(model, target, config.precisions, config.calib, extra)
+        for precision in config.precisions:
+            if _exported(target, precision):
+                progress(f"{name} {precision}: already exported in {target}")
+                continue
+            progress(f"exporting {name} {precision}")
+            try:
+                _export(model, target, (precision,), config.calib, extra)
+            except ExportError as err:
+                if failures is None:
+                    raise
+                failures.append(
+                    ModelResult(
+                        name=f"{name}__{precision}",
+                        path="",
+                        ok=False,
+                        precision=precision,
+                        variant=name,
+                        error=str(err),
+                    )
+                )
         for file in target.glob("*.tflite"):  # the variant in the file name keeps names unique in one report
             if not file.name.startswith(name):
                 file.rename(target / f"{name}__{file.name}")
@@ -177,6 +223,7 @@ def results_readme(report: BenchReport, command: str) -> str:
 def run_suite(config: SuiteConfig, progress: Callable[[str], None] = lambda message: None) -> BenchReport:
     """Export (unless ``models_dir``), benchmark everything in one run, write every report."""
     out = Path(config.out_dir)
+    failures: list[ModelResult] = []
     with tempfile.TemporaryDirectory(prefix="asmnet-suite-") as scratch:
         if config.models_dir is not None:
             folder = Path(config.models_dir)
@@ -185,7 +232,9 @@ def run_suite(config: SuiteConfig, progress: Callable[[str], None] = lambda mess
         else:
             work = Path(config.work_dir) if config.work_dir else Path(scratch)
             work.mkdir(parents=True, exist_ok=True)
-            folder = export_models(config, work, progress)
+            folder = export_models(config, work, progress, failures)
+        if failures and not list(folder.rglob("*.tflite")):
+            raise ExportError(f"every export failed; the first: {failures[0].error}")
         models = collect_models(folder)
         bench = BenchConfig(
             models=models,
@@ -203,6 +252,7 @@ def run_suite(config: SuiteConfig, progress: Callable[[str], None] = lambda mess
             remote=config.remote,
         )
         report = run_bench(bench, progress=progress, command=config.command)
+    report.models += failures  # a precision that did not export is a row with its error
     _forget_untrained_accuracy(report)
     from asmnet_edge.bench.plots import write_plot
 

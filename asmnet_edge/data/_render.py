@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from asmnet_edge.data._headpose import FLIP_68, rotation_from_pose
-from asmnet_edge.errors import MissingDependencyError
+from asmnet_edge.errors import DataError, MissingDependencyError
 
 # PyOpenGL binds its platform on first import, wherever that happens: ask for OSMesa (headless) before
 # anything can import pyrender, unless the user chose a platform (e.g. egl)
@@ -243,6 +243,14 @@ class Renderer:
     """
 
     def __init__(self, size: int) -> None:
+        import sys
+
+        if "tensorflow" in sys.modules:
+            # measured: OSMesa's LLVM and TensorFlow's clash, and the first draw segfaults
+            raise DataError(
+                "synthetic rendering cannot run in a process that has imported TensorFlow (OSMesa "
+                "crashes there): run 'asmnet-edge data synth' on its own"
+            )
         pyrender = _require("pyrender")
         scan = load_james()
         trimesh = _require("trimesh")

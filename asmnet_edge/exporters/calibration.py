@@ -85,43 +85,48 @@ def augmented_crop(image: np.ndarray, box: Box, size: int, rng: np.random.Genera
     return np.clip(np.rint(values * 255.0), 0, 255).astype(np.uint8)
 
 
+def _file_key(face: Face) -> tuple[str, int]:
+    return str(face.image_path), -1 if face.frame is None else face.frame
+
+
 def build_crops(
     faces: list[Face], count: int, size: int, seed: int, source: str, augment: bool = True
 ) -> CropSet:
     """``count`` crops from ``faces``: a seeded round-robin, unaugmented first, then augmented.
 
-    Faces whose image no longer decodes are skipped and listed; no usable face is a :class:`DataError`.
+    Faces whose image does not decode are skipped and listed (the others fill all ``count`` crops);
+    no decodable image at all is a :class:`DataError`.
     """
     if not faces:
         raise DataError(f"no faces to crop in {source}")
-    order = np.random.default_rng([seed, 1]).permutation(len(faces))
-    plan: dict[int, list[int]] = {}  # face index -> output slots
-    for slot in range(count if augment else min(count, len(faces))):
-        plan.setdefault(int(order[slot % len(faces)]), []).append(slot)
-    images = np.zeros((sum(len(slots) for slots in plan.values()), size, size, 3), np.uint8)
-    filled = np.zeros(len(images), bool)
     skipped: dict[str, str] = {}
-    by_file: dict[tuple[str, int | None], list[int]] = {}
-    for index in sorted(plan):
-        by_file.setdefault((str(faces[index].image_path), faces[index].frame), []).append(index)
-    for (path, _frame), indices in sorted(by_file.items(), key=lambda item: (item[0][0], item[0][1] or -1)):
+    first_face = {_file_key(face): face for face in reversed(faces)}
+    for key in sorted(first_face):
         try:
-            image = load_face_image(faces[indices[0]])
+            load_face_image(first_face[key])
         except DataError as err:
-            skipped[path] = str(err)
-            continue
-        for index in indices:
+            skipped[key[0]] = str(err)
+    usable = [face for face in faces if _file_key(face)[0] not in skipped]
+    if not usable:
+        raise DataError(f"none of the images of {source} could be decoded ({len(skipped)} skipped)")
+    order = np.random.default_rng([seed, 1]).permutation(len(usable))
+    plan: dict[int, list[int]] = {}  # face index -> output slots
+    for slot in range(count if augment else min(count, len(usable))):
+        plan.setdefault(int(order[slot % len(usable)]), []).append(slot)
+    images = np.zeros((sum(len(slots) for slots in plan.values()), size, size, 3), np.uint8)
+    by_file: dict[tuple[str, int], list[int]] = {}
+    for index in sorted(plan):
+        by_file.setdefault(_file_key(usable[index]), []).append(index)
+    for key in sorted(by_file):
+        image = load_face_image(usable[by_file[key][0]])
+        for index in by_file[key]:
             for variant, slot in enumerate(plan[index]):
                 if variant == 0:
-                    images[slot] = crop_image(image, faces[index].box, size)
+                    images[slot] = crop_image(image, usable[index].box, size)
                 else:
                     rng = np.random.default_rng([seed, index, variant])
-                    images[slot] = augmented_crop(image, faces[index].box, size, rng)
-                filled[slot] = True
-    if not filled.any():
-        raise DataError(f"none of the images of {source} could be decoded ({len(skipped)} skipped)")
-    used = {index for index in plan if filled[plan[index][0]]}
-    return CropSet(images[filled], source, len(used), skipped=skipped)
+                    images[slot] = augmented_crop(image, usable[index].box, size, rng)
+    return CropSet(images, source, len(plan), skipped=skipped)
 
 
 def labelled_crops(faces: list[Face], count: int, size: int, seed: int, source: str) -> CropSet:

@@ -133,20 +133,22 @@ def _crop_sets(
     else:
         calib_faces, eval_faces = face_sources.split_faces(found.faces, EVAL_SHARE, seed)
         eval_source, skipped = f"{found.source} (held-out files)", dict(found.skipped)
-    if skipped:
-        warn(
-            f"skipped {len(skipped)} unusable files: "
-            + "; ".join(f"{k}: {v}" for k, v in sorted(skipped.items())[:5])
-        )
+    if not eval_faces:
+        raise ExportError(f"no usable face in the evaluation source {eval_source}: give photos or labels")
     calibration = None
     if needs_calibration:
         if recipe.calib_count < MIN_GOOD_CALIB_COUNT:
             warn(f"calib_count {recipe.calib_count} is below {MIN_GOOD_CALIB_COUNT}: int8 ranges may clip")
         calibration = build_crops(calib_faces, recipe.calib_count, size, seed, found.source)
+        skipped.update(calibration.skipped)
     if eval_faces[0].landmarks is not None:
         eval_set = labelled_crops(eval_faces, recipe.eval_count, size, seed, eval_source)
     else:
         eval_set = build_crops(eval_faces, recipe.eval_count, size, seed, eval_source)
+    skipped.update(eval_set.skipped)
+    if skipped and (recipe.calib or recipe.eval):  # packaged photos without a face are expected
+        listed = "; ".join(f"{path}: {reason}" for path, reason in sorted(skipped.items())[:5])
+        warn(f"skipped {len(skipped)} unusable files: {listed}")
     return calibration, eval_set
 
 

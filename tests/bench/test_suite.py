@@ -70,7 +70,7 @@ def test_export_step_calls_the_export_command(tmp_path: Path, monkeypatch: pytes
     def fake_run(argv: list[str], **kwargs: object) -> subprocess.CompletedProcess:
         calls.append(argv)
         out = Path(argv[argv.index("--out") + 1])
-        out.mkdir(parents=True)
+        out.mkdir(parents=True, exist_ok=True)
         for flag in (arg for arg in argv if arg in ("--fp32", "--int8")):
             (out / f"asmnet68_{flag[2:]}.tflite").write_bytes(b"x")
         return subprocess.CompletedProcess(argv, 0, "{}", "")
@@ -83,9 +83,15 @@ def test_export_step_calls_the_export_command(tmp_path: Path, monkeypatch: pytes
         out_dir=tmp_path / "out", untrained_variants=((0.5, 160),), precisions=("fp32", "int8")
     )
     folder = suite.export_models(config, tmp_path, progress=lambda message: None)
-    assert [call[3:5] for call in calls] == [["export", "--out"], ["export", "--out"]]
-    assert "--model" not in calls[0] and calls[1][calls[1].index("--model") + 1].endswith("a0.5_160.keras")
-    assert "--max-nme-increase" not in calls[0] and "--landmark-sign" in calls[1]
+    assert [call[3:5] for call in calls] == [["export", "--out"]] * 4  # one call per variant and precision
+    assert [[arg for arg in call if arg in ("--fp32", "--int8")] for call in calls] == [
+        ["--fp32"],
+        ["--int8"],
+    ] * 2
+    assert "--model" not in calls[0] and calls[2][calls[2].index("--model") + 1].endswith("a0.5_160.keras")
+    assert "--max-nme-increase" not in calls[0] and "--landmark-sign" in calls[2]
+    suite.export_models(config, tmp_path, progress=lambda message: None)
+    assert len(calls) == 4  # a second run with the same work folder resumes: nothing re-exported
     names = sorted(path.name for path in suite.collect_models(folder))
     assert names == [
         "a0.5_160_untrained__asmnet68_fp32.tflite",
@@ -108,6 +114,13 @@ def test_failed_export_is_an_export_error(tmp_path: Path, monkeypatch: pytest.Mo
             argv, 1, "", "Error: no trained default model yet\n"
         ),
     )
-    config = SuiteConfig(out_dir=tmp_path / "out", untrained_variants=())
+    config = SuiteConfig(out_dir=tmp_path / "out", untrained_variants=(), precisions=("fp32", "int8"))
     with pytest.raises(ExportError, match="no trained default model yet"):
         suite.export_models(config, tmp_path, progress=lambda message: None)
+    failures: list = []
+    suite.export_models(config, tmp_path, progress=lambda message: None, failures=failures)
+    assert [(row.name, row.ok, row.precision) for row in failures] == [
+        ("default__fp32", False, "fp32"),
+        ("default__int8", False, "int8"),
+    ]
+    assert "no trained default model yet" in failures[0].error

@@ -7,6 +7,7 @@ Conversions are the slow part (several seconds each), so every export happens on
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,11 +81,15 @@ def exported_all(
     from asmnet_edge.exporters.recipe import ExportRecipe
 
     calib, evaluation = face_folders
+    with_broken = tmp_path_factory.mktemp("broken") / "calib"  # same folder name: same calibration_source
+    shutil.copytree(calib, with_broken)
+    (with_broken / "face_999.png").write_bytes(b"not an image")
+    shutil.copy(with_broken / "face_000.pts", with_broken / "face_999.pts")
     out = tmp_path_factory.mktemp("all")
     recipe = ExportRecipe(
         precisions=("fp32", "fp16", "int8", "dynamic", "int16x8"),
         io="int8",
-        calib=str(calib),
+        calib=str(with_broken),
         calib_count=24,
         eval=str(evaluation),
         eval_count=6,

@@ -32,6 +32,7 @@ def test_unreadable_images_are_skipped_and_listed(tmp_path: Path) -> None:
     faces = labelled_faces(folder, "300w", 68).faces
     crops = build_crops(faces, 8, 64, seed=0, source="t")
     assert list(crops.skipped) == [str(folder / "face_001.png")] and crops.faces == 3
+    assert len(crops) == 8  # the readable faces fill every requested crop
     evaluation = labelled_crops(faces, 10, 64, seed=0, source="t")
     assert (
         len(evaluation) == 3 and evaluation.landmarks is not None and evaluation.landmarks.shape == (3, 68, 2)

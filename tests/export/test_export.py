@@ -47,6 +47,10 @@ def test_every_precision_is_written_with_sidecar_and_report(exported_all) -> Non
     sizes = {name: model.size_bytes for name, model in models.items()}
     assert sizes["fp16"] < 0.6 * sizes["fp32"] and sizes["int8"] < 0.5 * sizes["fp32"]
     assert not list(exported_all.out.glob(".*tmp*")), "temporary files left behind"
+    skipped = [
+        message for message in exported_all.result.warnings if message.startswith("skipped 1 unusable")
+    ]
+    assert len(skipped) == 1 and "face_999.png" in skipped[0] and "not a decodable image" in skipped[0]
 
 
 def test_metadata_records_what_the_converter_made(exported_all, keras_source) -> None:
