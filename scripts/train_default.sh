@@ -14,7 +14,7 @@ T="$DATA/teacher_train"
 asmnet-edge train --data "$DATA/synth_train" --data "$T" --data "$T" --data "$T" \
   --epochs 14 --steps-per-epoch 100 --batch-size 32 --input-size 128 --out "$RUNS/pre128"
 asmnet-edge train --data "$DATA/synth_train" --data "$T" --data "$T" --data "$T" \
-  --epochs "${EPOCHS_224:-2}" --steps-per-epoch 100 --batch-size 32 --input-size 224 --lr 3e-4 --asm-alpha 0.5 \
+  --epochs "${EPOCHS_224:-1}" --steps-per-epoch 100 --batch-size 32 --input-size 224 --lr 3e-4 --asm-alpha 0.5 \
   --init-weights "$RUNS/pre128/last.weights.h5" --out "$RUNS/default224"
 dest=asmnet_edge/assets/default
 mkdir -p "$dest"

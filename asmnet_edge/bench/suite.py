@@ -121,7 +121,8 @@ def _untrained_model(alpha: float, size: int, folder: Path) -> str:
     from asmnet_edge.model.asmnet import build_asmnet
 
     path = folder / f"asmnet68_a{alpha:g}_{size}_{UNTRAINED}.keras"
-    build_asmnet(68, alpha=alpha, input_size=size).save(path)
+    if not path.exists():  # a re-run with the same --work resumes
+        build_asmnet(68, alpha=alpha, input_size=size).save(path)
     return str(path)
 
 
