@@ -60,14 +60,25 @@ def load_sidecar(model: Path, content: bytes) -> str:
     return json.dumps(data, sort_keys=True, indent=1)
 
 
+def flatten_exporter_sidecar(data: dict[str, object]) -> dict[str, object]:
+    """The exporter writes ``{file, metadata: {...}, sha256, size_bytes}``; the app reads one flat object
+    (the metadata keys plus ``file_sha256`` and ``file_size``). Flat sidecars pass through unchanged."""
+    if not isinstance(data.get("metadata"), dict):
+        return data
+    flat = dict(data["metadata"])  # type: ignore[arg-type]
+    flat.update(file_sha256=data.get("sha256"), file_size=data.get("size_bytes"))
+    return flat
+
+
 def check_pair(content: bytes, sidecar_text: str) -> dict[str, object]:
-    """Parse the sidecar and check that it describes ``content``; returns the parsed sidecar."""
+    """Parse the sidecar and check that it describes ``content``; returns the parsed, flat sidecar."""
     try:
         data = json.loads(sidecar_text)
     except ValueError as err:
         raise SyncError(f"the sidecar is not valid JSON: {err}") from err
     if not isinstance(data, dict):
         raise SyncError("the sidecar must be a JSON object")
+    data = flatten_exporter_sidecar(data)
     missing = [key for key in REQUIRED_KEYS if key not in data]
     if missing:
         raise SyncError(f"the sidecar lacks {missing}: re-export the model with 'asmnet-edge export'")
@@ -115,7 +126,7 @@ def sync(model: Path, assets: Path = ASSETS) -> dict[str, object]:
     data = check_pair(content, text)
     assets.mkdir(parents=True, exist_ok=True)
     _write_atomic(assets / MODEL_ASSET, content)
-    _write_atomic(assets / SIDECAR_ASSET, text.encode("utf-8"))
+    _write_atomic(assets / SIDECAR_ASSET, json.dumps(data, sort_keys=True, indent=1).encode("utf-8"))
     return data
 
 

@@ -25,6 +25,7 @@ from asmnet_edge.bench.config import RemoteOptions, parse_threads
 from asmnet_edge.bench.profiles import load_profile
 from asmnet_edge.bench.suite import SuiteConfig, machine_name, run_suite
 from asmnet_edge.errors import AsmnetEdgeError
+from asmnet_edge.runtime.metadata import PRECISIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
         help="small untrained variants ALPHA:SIZE,... for size/speed ('' for none)",
     )
     parser.add_argument("--calib", help="calibration folder passed to asmnet-edge export")
+    parser.add_argument(
+        "--precisions", default=",".join(PRECISIONS), help="precisions to export (default: all)"
+    )
     parser.add_argument("--target", default="local")
     parser.add_argument("--device", help="device profile name or .json")
     parser.add_argument("--threads", default=None, help="e.g. 1,2 (default: the profile's, else 1,2)")
@@ -88,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         keras_models=tuple(tuple(item.split("=", 1)) for item in args.keras),  # type: ignore[misc]
         untrained_variants=tuple(_variant(item) for item in args.untrained.split(",") if item),
         calib=args.calib,
+        precisions=tuple(name for name in args.precisions.split(",") if name),
         command=command,
         remote=RemoteOptions(
             python=args.remote_python,

@@ -190,11 +190,15 @@ def sidecar_text(model_path: Path) -> str:
     digest = hashlib.sha256(content).hexdigest()
     beside = model_path.with_suffix(".json")
     if beside.exists():
-        text = beside.read_text(encoding="utf-8")
-        recorded = json.loads(text).get("file_sha256")
+        # the app's sidecar format: android_demo/sync_model.py flattens the exporter's one the same way
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "android_demo"))
+        from sync_model import flatten_exporter_sidecar
+
+        data = flatten_exporter_sidecar(json.loads(beside.read_text(encoding="utf-8")))
+        recorded = data.get("file_sha256")
         if recorded != digest:
             raise MetadataError(f"{beside} says sha256 {recorded} but {model_path.name} hashes to {digest}")
-        return text
+        return json.dumps(data, sort_keys=True, indent=1)
     data = read_tflite_metadata(content).to_dict()
     data.update(file_sha256=digest, file_size=len(content))
     return json.dumps(data, sort_keys=True, indent=1)

@@ -63,6 +63,11 @@ class SuiteConfig:
     calib: str | None = None
     command: str = ""
 
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.precisions) - set(PRECISIONS))
+        if unknown or not self.precisions:
+            raise ConfigError(f"unknown precisions {unknown}: choose among {', '.join(PRECISIONS)}")
+
 
 def machine_name() -> str:
     """A folder name for this machine's results, e.g. ``x86_64-amd-epyc-2c``."""

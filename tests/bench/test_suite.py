@@ -54,6 +54,11 @@ def test_suite_refuses_an_empty_folder(tmp_path: Path) -> None:
         run_suite(SuiteConfig(out_dir=tmp_path / "out", models_dir=tmp_path))
 
 
+def test_unknown_precision_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="unknown precisions \\['int4'\\]"):
+        SuiteConfig(out_dir=tmp_path, precisions=("fp32", "int4"))
+
+
 def test_machine_name_is_a_folder_name() -> None:
     name = machine_name()
     assert name.endswith("c") and "/" not in name and " " not in name
