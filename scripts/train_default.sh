@@ -21,3 +21,9 @@ mkdir -p "$dest"
 cp "$RUNS/default224/asmnet.weights.h5" "$dest/asmnet68.weights.h5"
 cp "$RUNS/default224/pca.npz" "$dest/pca.npz"
 cp "$RUNS/default224/config.json" "$dest/config.json"
+# 5. export fp16 + calibrated int8 into the package (calibration and fidelity sets mix renders and real faces)
+python scripts/mix_folders.py "$DATA/calib_mix" "$DATA/synth_train:200:1" "$DATA/teacher_train:200:2"
+python scripts/mix_folders.py "$DATA/eval_mix" "$DATA/synth_test:150:3" "$DATA/teacher_holdout:150:4"
+asmnet-edge export --fp16 --int8 --calib "$DATA/calib_mix" --eval "$DATA/eval_mix" --calib-count 400 \
+  --eval-count 300 --out "$dest"
+python android_demo/sync_model.py
