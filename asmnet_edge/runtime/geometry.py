@@ -67,7 +67,10 @@ def expand_box(box: Box, margin: float | tuple[float, float, float, float]) -> B
     >>> expand_box(Box(0.0, 0.0, 100.0, 50.0), 0.1)
     Box(x0=-10.0, y0=-5.0, x1=110.0, y1=55.0)
     """
-    left, top, right, bottom = (margin,) * 4 if np.isscalar(margin) else margin  # type: ignore[assignment]
+    if isinstance(margin, tuple):
+        left, top, right, bottom = margin
+    else:
+        left = top = right = bottom = float(margin)
     return Box(
         box.x0 - left * box.width,
         box.y0 - top * box.height,
