@@ -9,11 +9,18 @@ cd "$(dirname "$0")/.."
 [ "${SKIP_SETUP:-0}" = 1 ] || bash scripts/setup.sh
 out=build/demo
 mkdir -p "$out"
-asmnet-edge export --fp32 --fp16 --int8 --out "$out/models" --json > "$out/export.json"
+# A fidelity-gate failure (exit 1, FidelityError) keeps the models and is reported, not hidden: the
+# default model's int8 outputs sit about 2.4-2.9 % NME from its float outputs (MODEL_CARD.md), over
+# the 0.5 % default gate. Any other export error stops the demo.
+asmnet-edge export --fp32 --fp16 --int8 --out "$out/models" --json > "$out/export.json" || true
 python3 - "$out/export.json" <<'PY'
 import json, sys
 report = json.load(open(sys.argv[1]))
-print(json.dumps(report, indent=1)[:4000])
+for name, model in report.get("models", {}).items():
+    verdict = "passed" if model.get("passed") else "OVER TOLERANCE: " + "; ".join(model["metrics"]["failures"])
+    print(f"{name}: {model['path']} {model['size_bytes'] / 1e6:.2f} MB, fidelity {verdict}")
+if not report.get("ok") and report.get("error_type") != "FidelityError":
+    sys.exit(f"export failed: {report.get('error')}")
 PY
 asmnet-edge bench "$out"/models/*.tflite --threads 1,2 --runs 50 --accuracy menpo --accuracy-format menpo \
   --peers dlib --json "$out/bench.json" --markdown "$out/bench.md" --plot "$out/bench.png"
