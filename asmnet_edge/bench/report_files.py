@@ -17,18 +17,8 @@ from typing import Any
 from asmnet_edge._atomic import atomic_write_text
 from asmnet_edge.bench.results import BenchReport, ModelResult
 
-CSV_COLUMNS = (
-    "kind",
-    "model",
-    "precision",
-    "variant",
-    "ok",
-    "error",
-    "size_bytes",
-    "gzip_bytes",
-    "macs",
-    "flops",
-    "parameters",
+# one latency entry's fields: the CSV columns and the per-row copy share this list
+LATENCY_COLUMNS = (
     "threads",
     "xnnpack",
     "runs",
@@ -41,6 +31,20 @@ CSV_COLUMNS = (
     "spread",
     "init_ms",
     "first_inference_ms",
+)
+CSV_COLUMNS = (
+    "kind",
+    "model",
+    "precision",
+    "variant",
+    "ok",
+    "error",
+    "size_bytes",
+    "gzip_bytes",
+    "macs",
+    "flops",
+    "parameters",
+    *LATENCY_COLUMNS,
     "rss_peak_mb",
     "rss_model_mb",
     "nme_percent",
@@ -289,20 +293,7 @@ def csv_rows(report: BenchReport) -> list[dict[str, Any]]:
         }
         for entry in model.latency or [{}]:
             row = dict(common)
-            for key in (
-                "threads",
-                "xnnpack",
-                "runs",
-                "median_ms",
-                "p90_ms",
-                "min_ms",
-                "max_ms",
-                "mean_ms",
-                "std_ms",
-                "spread",
-                "init_ms",
-                "first_inference_ms",
-            ):
+            for key in LATENCY_COLUMNS:
                 row[key] = entry.get(key)
             if entry.get("error"):
                 row["error"] = entry["error"]
