@@ -10,6 +10,7 @@ READ_VARIABLE ops (NaN outputs, failed calibration). The signature must come out
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import sys
 from collections.abc import Iterator
@@ -31,24 +32,40 @@ class Converted:
     content: bytes
     float_nodes: tuple[str, ...] = ()
     debug: dict[str, object] = field(default_factory=dict)
+    log: str = ""  # what TensorFlow printed while converting (hundreds of lines; kept for the report)
 
 
 @contextlib.contextmanager
-def quiet_stdout() -> Iterator[None]:
-    """Send everything written to stdout (Python and C level) to stderr while converting.
+def captured_output(log: list[str]) -> Iterator[None]:
+    """Capture everything written to stdout and stderr (Python and C level) while converting.
 
-    TensorFlow prints "Saved artifact at ..." to stdout; ``--json`` promises one JSON object there.
+    TensorFlow prints "Saved artifact at ..." and hundreds of ``TensorSpec`` lines; ``--json`` promises
+    one JSON object on stdout, and a user wants one line per model on the console. The captured text
+    is appended to ``log`` (the export report keeps it; ``ASMNET_EDGE_VERBOSE=1`` echoes it to stderr).
     """
+    import tempfile
+
     sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        os.dup2(2, 1)
-        with contextlib.redirect_stdout(sys.stderr):
-            yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as sink:
+        try:
+            os.dup2(sink.fileno(), 1)
+            os.dup2(sink.fileno(), 2)
+            with contextlib.redirect_stdout(sys.stderr):
+                yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for descriptor in saved:
+                os.close(descriptor)
+            sink.seek(0)
+            text = sink.read().decode("utf-8", errors="replace")
+            log.append(text)
+            if os.environ.get("ASMNET_EDGE_VERBOSE"):
+                sys.stderr.write(text)
 
 
 def new_converter(source: ModelSource, precision: str, io_type: str, calibration: CropSet | None) -> object:
@@ -78,8 +95,9 @@ def convert(
         raise ExportError(f"{precision} export needs a calibration set")
     if (float_layers or debug_top_k) and precision != "int8":
         float_layers, debug_top_k = (), 0  # both are int8 tools; other precisions ignore them
+    log: list[str] = []
     try:
-        with quiet_stdout():
+        with captured_output(log):
             if float_layers or debug_top_k:
                 from asmnet_edge.exporters.debug import debug_int8
 
@@ -98,7 +116,7 @@ def convert(
         first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]
         raise ExportError(f"TensorFlow could not convert the model to {precision}: {first_line}") from err
     TfliteGraph(converted.content).check_signature(INPUT_NAME, OUTPUT_NAMES)
-    return converted
+    return dataclasses.replace(converted, log="".join(log))
 
 
 def _plain(source: ModelSource, precision: str, io_type: str, calibration: CropSet | None) -> bytes:

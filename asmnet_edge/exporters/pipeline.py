@@ -37,6 +37,8 @@ from asmnet_edge.exporters.source import ModelSource, load_source
 from asmnet_edge.runtime.metadata import ModelMetadata, embed_metadata
 from asmnet_edge.runtime.model import LiteModel
 
+MIN_DISTINCT_CALIB_FACES = 150
+MAX_LOG_LINES = 2000
 EVAL_SHARE = 0.2  # share of the calibration source's image files held out for evaluation
 
 
@@ -114,7 +116,7 @@ def _crop_sets(
     found = (
         _faces(recipe.calib, recipe.calib_format, source)
         if recipe.calib
-        else face_sources.default_faces(_predictor(source), size)
+        else face_sources.default_faces(_predictor(source), size, source.num_landmarks)
     )
     if not found.faces:
         raise ExportError(
@@ -131,7 +133,12 @@ def _crop_sets(
         if shared and needs_calibration:
             warn(f"{len(shared)} evaluation images are also calibration images: fidelity is optimistic")
     else:
-        calib_faces, eval_faces = face_sources.split_faces(found.faces, EVAL_SHARE, seed)
+        # hold out labelled faces when the source has any, so the gate also sees the ground truth
+        labelled = [face for face in found.faces if face.landmarks is not None]
+        pool = labelled if len(labelled) >= 2 else found.faces
+        _, eval_faces = face_sources.split_faces(pool, EVAL_SHARE, seed)
+        held = {str(face.image_path) for face in eval_faces}
+        calib_faces = [face for face in found.faces if str(face.image_path) not in held]
         eval_source, skipped = f"{found.source} (held-out files)", dict(found.skipped)
     if not eval_faces:
         raise ExportError(f"no usable face in the evaluation source {eval_source}: give photos or labels")
@@ -141,6 +148,11 @@ def _crop_sets(
             warn(f"calib_count {recipe.calib_count} is below {MIN_GOOD_CALIB_COUNT}: int8 ranges may clip")
         calibration = build_crops(calib_faces, recipe.calib_count, size, seed, found.source)
         skipped.update(calibration.skipped)
+        if calibration.faces < MIN_DISTINCT_CALIB_FACES:
+            warn(
+                f"calibrated on {calibration.faces} distinct faces ({len(calibration)} crops) from "
+                f"{found.source}; a few hundred varied faces give safer int8 ranges (--calib DIR)"
+            )
     if eval_faces[0].landmarks is not None:
         eval_set = labelled_crops(eval_faces, recipe.eval_count, size, seed, eval_source)
     else:
@@ -268,6 +280,8 @@ def export_model(
             "model": model.path,
             "weights_sha256": model.weights_sha256,
             "tool_version": asmnet_edge.__version__,
+            # the converter's own output, kept out of the console (ASMNET_EDGE_VERBOSE=1 shows it)
+            "converter_log": converted.log.splitlines()[-MAX_LOG_LINES:],
         }
         report_path = path.with_name(path.stem + ".report.json")
         _write(report_path, (json.dumps(report, indent=1, sort_keys=True, default=float) + "\n").encode())

@@ -43,3 +43,20 @@ def test_legacy_extra_runs_on_tflite_runtime():
         pytest.skip("tflite-runtime 2.14 has wheels for Python 3.8-3.11 only")
     summary = _check("--extra", "legacy")
     assert summary["ok"] and summary["backend"] == "tflite_runtime" and summary["faces"] == 1
+
+
+def test_export_int8_works_from_a_plain_export_install():
+    """`pip install '.[export]'` then `asmnet-edge export --int8`, no --calib: the bundled faces suffice."""
+    script = SCRIPT.with_name("check_export_venv.sh")
+    run = subprocess.run(
+        ["bash", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        env={"PATH": "/usr/bin:/bin", "PYTHON": sys.executable, "HOME": os.environ.get("HOME", "/root")},
+    )
+    assert run.returncode == 0, run.stderr[-3000:] + run.stdout[-2000:]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["ok"] and result["models"]["int8"]["size_bytes"] > 1_000_000
+    assert result["calibration"]["source"].startswith("default:bundled-renders")
+    assert result["evaluation"]["labelled"] is True
