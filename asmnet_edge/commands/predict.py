@@ -9,6 +9,7 @@ import click
 
 from asmnet_edge.commands._common import emit, handle_errors, json_option, log
 from asmnet_edge.runtime.metadata import PRECISIONS
+from asmnet_edge.runtime.tracking import DEFAULT_REDETECT_INTERVAL
 
 
 @click.command("predict")
@@ -43,10 +44,10 @@ from asmnet_edge.runtime.metadata import PRECISIONS
 @click.option("--max-frames", type=int, help="Stop after this many frames.")
 @click.option(
     "--redetect-interval",
-    type=int,
-    default=0,
+    type=click.IntRange(min=0),
+    default=DEFAULT_REDETECT_INTERVAL,
     show_default=True,
-    help="Also re-run the detector every N frames (0: only when the face is lost).",
+    help="Also re-run the detector every N frames (0: only when a tracking guard fires).",
 )
 @click.option("--no-tracking", is_flag=True, help="Run the detector on every frame.")
 @json_option

@@ -198,6 +198,7 @@ def _metadata(
         pose_quant=graph.io_quant("pose"),
         calibration_source=calibration.source if calibrated else "",  # type: ignore[union-attr]
         calibration_count=len(calibration) if calibrated else 0,  # type: ignore[arg-type]
+        shape_model=source.shape_model,
         weights_sha256=source.weights_sha256,
         tool_version=asmnet_edge.__version__,
     )

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ class ModelSource:
     sign_source: str
     path: str
     weights_sha256: str
+    # the training run's PCA as a ShapeModel dict, when a pca.npz sits beside the weights
+    shape_model: dict[str, Any] | None = None
 
     def predict_raw(self, crops: np.ndarray, batch_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
         """Network outputs for uint8 crops (N, S, S, 3): (N, 2n) landmark values, (N, 3) pose values."""
@@ -75,18 +78,40 @@ def load_source(path: str | os.PathLike[str] | None, landmark_sign: float | None
     Raises :class:`ModelError` for a missing/corrupt file or a model that is not an ASMNet.
     """
     if path is None:
-        from asmnet_edge.model import load_default
+        from asmnet_edge.model import DEFAULT_PCA, default_asset_dir, load_default
 
         loaded = load_default()
+        pca_path: Path | None = default_asset_dir() / DEFAULT_PCA
         if landmark_sign is not None and float(landmark_sign) != loaded.landmark_sign:
             raise ModelError("the default model's landmark sign is fixed; --landmark-sign applies to --model")
     else:
         from asmnet_edge.model.io import load_asmnet
 
         loaded = load_asmnet(Path(path), landmark_sign=landmark_sign)
-    return from_keras(
+        pca_path = Path(path).parent / "pca.npz"
+    source = from_keras(
         loaded.model, loaded.landmark_sign, loaded.sign_source, str(path or "default"), loaded.alpha
     )
+    return dataclasses.replace(source, shape_model=shape_model_from(pca_path, source))
+
+
+def shape_model_from(pca_path: Path | None, source: ModelSource) -> dict[str, Any] | None:
+    """The ShapeModel dict of a training run's ``pca.npz`` (None when there is none).
+
+    The PCA is in the run's own output units (its landmark sign), the units the exported model emits.
+    """
+    if pca_path is None or not pca_path.is_file():
+        return None
+    from asmnet_edge.model.asm import ShapePCA
+    from asmnet_edge.runtime.shape_score import ShapeModel
+
+    pca = ShapePCA.load(pca_path)
+    if pca.num_landmarks != source.num_landmarks:
+        raise ModelError(
+            f"{pca_path} is a {pca.num_landmarks}-point shape model but the model predicts "
+            f"{source.num_landmarks} points: remove it or use the run's own pca.npz"
+        )
+    return ShapeModel.from_pca(pca.mean, pca.components, pca.eigenvalues, pca.accuracy).to_dict()
 
 
 def from_keras(

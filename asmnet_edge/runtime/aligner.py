@@ -29,6 +29,7 @@ from asmnet_edge.runtime.geometry import Box, crop_image, crop_to_image, denorma
 from asmnet_edge.runtime.image import Frame, detection_copy, prepare_image, to_rgb
 from asmnet_edge.runtime.metadata import PRECISIONS, ModelMetadata
 from asmnet_edge.runtime.model import LiteModel
+from asmnet_edge.runtime.shape_score import ShapeModel
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "assets" / "default"
 DETECTORS = ("auto", "blazeface", "haar")
@@ -66,6 +67,8 @@ class Face:
     pose_deg: np.ndarray  # (3,) yaw, pitch, roll in degrees, project convention
     box: Box
     detector_box: DetectedBox | None
+    # how face-like the predicted shape is, in (0, 1] (asmnet_edge.runtime.shape_score); the detector's
+    # score for models exported without a shape model
     score: float
     timing: Timing
 
@@ -105,6 +108,8 @@ class FaceAligner:
     ) -> None:
         self.model = model
         self.metadata: ModelMetadata = model.metadata
+        shape = self.metadata.shape_model
+        self.shape_model: ShapeModel | None = ShapeModel.from_dict(shape) if shape is not None else None
         self._detector_spec = detector
         self._detector: Detector | None = detector if not isinstance(detector, str | None) else None
         self._num_threads = num_threads
@@ -223,7 +228,10 @@ class FaceAligner:
             inference=(inferred - prepared) / 1e6,
             postprocess=(done - inferred) / 1e6,
         )
-        score = detected.score if detected is not None else 1.0
+        if self.shape_model is not None:
+            score = self.shape_model.score(values)
+        else:  # a model exported without its shape model: the detector's word is all there is
+            score = detected.score if detected is not None else 1.0
         return Face(landmarks, pose_deg, box, detected, score, timing)
 
 

@@ -33,9 +33,7 @@ def backend_name() -> str:
     return str(_interpreter_module().__name__.split(".")[0])
 
 
-def make_interpreter(
-    model: str | Path | bytes, num_threads: int | None = 1, use_xnnpack: bool = True
-) -> Any:
+def make_interpreter(model: str | Path | bytes, num_threads: int | None = 1, use_xnnpack: bool = True) -> Any:
     """Create and allocate an interpreter for a .tflite path or its bytes.
 
     ``use_xnnpack=False`` runs the builtin reference/optimized kernels only (for benchmarks that

@@ -25,7 +25,7 @@ from asmnet_edge.errors import ConfigError, InputImageError
 from asmnet_edge.runtime.aligner import Face, FaceAligner
 from asmnet_edge.runtime.draw import draw_faces, draw_text
 from asmnet_edge.runtime.image import load_image
-from asmnet_edge.runtime.tracking import FaceTracker
+from asmnet_edge.runtime.tracking import DEFAULT_REDETECT_INTERVAL, FaceTracker
 
 VIDEO_CODECS = {".avi": "MJPG", ".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".mkv": "MJPG"}
 
@@ -93,7 +93,7 @@ def run_video(
     show: bool = False,
     max_frames: int | None = None,
     tracking: bool = True,
-    redetect_interval: int = 0,
+    redetect_interval: int = DEFAULT_REDETECT_INTERVAL,
     on_frame: Callable[[int, list[Face]], None] | None = None,
 ) -> VideoResult:
     """Align every frame of a video file or camera index, with tracking; optionally save/show it."""
@@ -102,9 +102,9 @@ def run_video(
     if not capture.isOpened():
         kind = "camera" if isinstance(source, int) else "video file"
         raise InputImageError(f"cannot open {kind} {source!r}: check the path/index and OpenCV's codecs")
-    tracker = FaceTracker(aligner, redetect_interval=redetect_interval) if tracking else None
-    result = VideoResult(source=str(source))
     fps_in = capture.get(cv2.CAP_PROP_FPS) or 30.0
+    tracker = FaceTracker(aligner, redetect_interval=redetect_interval, fps=fps_in) if tracking else None
+    result = VideoResult(source=str(source))
     writer: Any = None
     start_wall = time.perf_counter()
     try:

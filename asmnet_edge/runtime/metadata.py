@@ -74,6 +74,9 @@ class ModelMetadata:
     calibration_count: int = 0
     weights_sha256: str = ""
     tool_version: str = ""
+    # the training run's PCA shape model in output units (asmnet_edge.runtime.shape_score), for a
+    # per-face plausibility score; None for models exported without it
+    shape_model: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
@@ -82,6 +85,11 @@ class ModelMetadata:
             raise MetadataError(f"landmark_sign must be +1 or -1, got {self.landmark_sign}")
         if self.num_landmarks <= 0 or self.input_size <= 0:
             raise MetadataError("num_landmarks and input_size must be positive")
+        if self.shape_model is not None:
+            from asmnet_edge.runtime.shape_score import ShapeModel
+
+            if len(ShapeModel.from_dict(self.shape_model).mean) != 2 * self.num_landmarks:
+                raise MetadataError("shape_model does not have 2 x num_landmarks values")
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -1,21 +1,27 @@
-"""Video tracking: the next frame's crop comes from this frame's landmarks; detect only when lost.
+"""Video tracking: the next frame's crop comes from this frame's landmarks, anchored to the detector.
 
 Per frame and tracked face: crop box = tight box of the last landmarks grown by the model's
-``crop_margin`` (the training convention, so no box map is involved), then one model call. The same
-rules as the Android core's ``BoxTracker``. A track is **lost** (and the detector runs again on the
-same frame) when:
+``crop_margin`` (the training convention), then one model call. Landmark-driven crops follow a face
+cheaply but inherit the model's errors: a model that predicts faces 10 % too small shrinks the crop
+10 % per frame onto the nose, and no single frame looks wrong. So every track is **anchored** to the
+last detector box that confirmed it (mapped to the crop convention), and the detector runs again on the
+same frame when (``TrackingPolicy``):
 
-- the new box leaves the frame (its centre is outside the image) or is smaller than ``min_face_px``;
-- its height/width ratio leaves [0.5, 2.5] (a slow collapse that no single frame shows);
-- the box changes size implausibly between two frames: next box / current crop outside
-  ``spread_range`` (default 1/1.6 to 1.6) on either axis. On a crop with no face the landmarks
-  collapse or explode, so this is the cheap confidence check (ASMNet has no face-score output).
+- **drift**: the next crop's size differs from the anchor's by more than ``max_scale_drift`` (either
+  way), or its centre is further than ``max_shift_drift`` anchor widths from the anchor's;
+- **score**: the face's shape plausibility (``Face.score``, from the shape model in the metadata) is
+  below ``min_score``: the crop no longer shows a face the network knows;
+- **geometry**: the box leaves the frame, is smaller than ``min_face_px``, has an impossible aspect
+  ratio, or changes size implausibly in one frame (``spread_range``);
+- **periodic**: every ``redetect_interval`` frames (also in the CLI and the Android core).
 
-``redetect_interval`` > 0 also runs the detector every that many frames (default 60, as on Android):
-a detection that overlaps a track (IoU >= 0.3) keeps the landmark-derived box, one elsewhere starts a
-new track (up to ``max_faces``), and a miss never ends a track (the detector misses turned heads that
-the landmarks still follow). 0 means: detect only when there is no track. Overlapping tracks
-(IoU > 0.5) are merged.
+A detection that overlaps a track re-anchors it; when the track's crop and the detection disagree
+(IoU < ``reanchor_iou``) the crop is replaced by the detection's and the face re-aligned on the same
+frame. A track whose guard fired and that no detection confirms ends, except when only drift fired and
+the face still scores well (the detector misses turned heads that the landmarks still follow): then the
+track goes on and its anchor moves to the current crop. Faces of a video are smoothed by a One-Euro
+filter (``asmnet_edge.runtime.smoothing``); the crops follow the unsmoothed landmarks, so smoothing adds
+no lag to tracking itself.
 
 >>> tracker = FaceTracker(FaceAligner.from_file("model.tflite"))  # doctest: +SKIP
 >>> for frame in frames:  # doctest: +SKIP
@@ -24,13 +30,34 @@ the landmarks still follow). 0 means: detect only when there is no track. Overla
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from asmnet_edge.runtime.aligner import Face, FaceAligner
 from asmnet_edge.runtime.detect import DetectedBox, box_iou
 from asmnet_edge.runtime.geometry import Box, expand_box
 from asmnet_edge.runtime.image import Frame, prepare_image
+from asmnet_edge.runtime.smoothing import FaceSmoother, SmoothingConfig
+
+DEFAULT_REDETECT_INTERVAL = 30  # frames; the same default in the CLI, the library and the Android core
+
+
+@dataclass(frozen=True)
+class TrackingPolicy:
+    """When a track is re-detected or lost; every field changes behaviour (see the module docstring)."""
+
+    redetect_interval: int = DEFAULT_REDETECT_INTERVAL
+    max_scale_drift: float = 1.35
+    max_shift_drift: float = 0.5
+    min_score: float = 0.25
+    min_face_px: float = 24.0
+    spread_range: tuple[float, float] = (1.0 / 1.6, 1.6)
+    reanchor_iou: float = 0.6
+    match_iou: float = 0.2
+    smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
 
 
 @dataclass
@@ -43,6 +70,17 @@ class TrackerStats:
     tracked_faces: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
 
+    def count(self, reason: str) -> None:
+        self.reasons[reason] = self.reasons.get(reason, 0) + 1
+
+
+@dataclass
+class _Track:
+    box: Box  # the crop for the next frame
+    anchor: Box  # the last detector crop that confirmed this track
+    smoother: FaceSmoother
+    detected: DetectedBox | None = None  # set on the frame a detection (re)started the track
+
 
 class FaceTracker:
     """Landmark-driven tracking on top of a :class:`FaceAligner` (see the module docstring)."""
@@ -51,81 +89,132 @@ class FaceTracker:
         self,
         aligner: FaceAligner,
         max_faces: int = 1,
-        redetect_interval: int = 60,
-        min_face_px: float = 24.0,
-        spread_range: tuple[float, float] = (1.0 / 1.6, 1.6),
+        redetect_interval: int | None = None,
+        policy: TrackingPolicy | None = None,
+        fps: float = 30.0,
     ) -> None:
+        chosen = policy or TrackingPolicy()
+        if redetect_interval is not None:
+            chosen = dataclasses.replace(chosen, redetect_interval=redetect_interval)
         self.aligner = aligner
         self.max_faces = max_faces
-        self.redetect_interval = redetect_interval
-        self.min_face_px = min_face_px
-        self.spread_range = spread_range
+        self.policy = chosen
+        self.frame_interval = 1.0 / fps
         self.stats = TrackerStats()
-        self._boxes: list[Box] = []
-        self._detections: dict[int, DetectedBox] = {}
+        self._tracks: list[_Track] = []
         self._detect_ms = 0.0
         self._since_detect = 0
 
+    @property
+    def redetect_interval(self) -> int:
+        return self.policy.redetect_interval
+
     def reset(self) -> None:
         """Forget every track (the next frame runs the detector)."""
-        self._boxes = []
+        self._tracks = []
         self._since_detect = 0
 
-    def update(self, image: object, color: str = "rgb") -> list[Face]:
-        """Faces in this frame; runs the detector only when needed."""
+    def update(self, image: object, color: str = "rgb", interval: float | None = None) -> list[Face]:
+        """Faces in this frame; ``interval`` is the time since the last frame (default 1 / fps)."""
         frame = prepare_image(image, color)  # type: ignore[arg-type]
         self.stats.frames += 1
         self._since_detect += 1
+        policy = self.policy
         detected_now = False
-        periodic = self.redetect_interval > 0 and self._since_detect >= self.redetect_interval
-        if not self._boxes or periodic:
-            self._add_detections(frame)
+        if not self._tracks or (
+            policy.redetect_interval > 0 and self._since_detect >= policy.redetect_interval
+        ):
+            self._merge_detections(self._detect(frame))
             detected_now = True
-        faces = self._align_tracks(frame)
-        if len(faces) < len(self._boxes) and not detected_now:
-            self._boxes = [face.box for face in faces]
-            self._add_detections(frame)
-            known = {id(face.box) for face in faces}
-            faces += self._align_tracks(frame, only=[box for box in self._boxes if id(box) not in known])
-        faces = _merge(faces)[: self.max_faces]
-        self._boxes = [self.next_box(face) for face in faces]
+        results: list[tuple[_Track, Face]] = []
+        failed: list[tuple[_Track, str]] = []
+        for track in self._tracks:
+            face = self._align(frame, track)
+            reason = self.lost_reason(face, frame, track)
+            if reason is None:
+                results.append((track, face))
+            else:
+                failed.append((track, reason))
+                self.stats.count(reason)
+        if failed:
+            found = [] if detected_now else self._detect(frame)
+            for track, reason in failed:
+                kept = self._recover(frame, track, reason, found)
+                if kept is not None:
+                    results.append((track, kept))
+                else:
+                    self.stats.lost += 1
+        results = _merge(results)[: self.max_faces]
+        self._tracks = [track for track, _ in results]
+        faces = []
+        for track, face in results:
+            track.box = self.next_box(face)
+            faces.append(self._smooth(track, face, interval or self.frame_interval))
         self.stats.tracked_faces += len(faces)
         return faces
 
-    def _add_detections(self, frame: Frame) -> None:
-        """Merge a detector run into the tracks (Android ``BoxTracker`` rules, see the module doc).
-
-        A detection overlapping a track (IoU >= 0.3) keeps the track's landmark box; one elsewhere
-        starts a track ahead of the unmatched old ones; a miss never ends a track.
-        """
+    def _detect(self, frame: Frame) -> list[tuple[Box, DetectedBox]]:
         self._since_detect = 0
         self.stats.detections += 1
         start = time.perf_counter_ns()
         found = self.aligner.detect_frame(frame)
         self._detect_ms = (time.perf_counter_ns() - start) / 1e6
-        matched: list[Box] = []
-        fresh: list[Box] = []
-        for item in found:
-            box = self.aligner.crop_box(item)
-            overlapping = [old for old in self._boxes if box_iou(box, old) >= 0.3]
-            if overlapping:
-                matched.extend(old for old in overlapping if old not in matched)
-            else:
-                fresh.append(box)
-                self._detections[id(box)] = item
-        unmatched = [old for old in self._boxes if old not in matched]
-        self._boxes = (matched + fresh + unmatched)[: self.max_faces]
+        return [(self.aligner.crop_box(item), item) for item in found]
 
-    def _align_tracks(self, frame: Frame, only: list[Box] | None = None) -> list[Face]:
-        faces = []
-        for box in self._boxes if only is None else only:
-            detected = self._detections.pop(id(box), None)
-            detect_ms = self._detect_ms if detected is not None else 0.0
-            face = self.aligner.align(frame, box, detected, detect_ms)
-            if self._keep(face, frame):
-                faces.append(face)
-        self._detections.clear()
-        return faces
+    def _merge_detections(self, found: list[tuple[Box, DetectedBox]]) -> None:
+        """Re-anchor tracks that a detection overlaps; a detection elsewhere starts a track."""
+        fresh = []
+        for crop, item in found:
+            track = self._matching(crop)
+            if track is None:
+                fresh.append(_Track(crop, crop, FaceSmoother(self.policy.smoothing), item))
+                continue
+            track.anchor = crop
+            if box_iou(track.box, crop) < self.policy.reanchor_iou:
+                track.box, track.detected = crop, item
+        self._tracks = (self._tracks + fresh)[: max(self.max_faces, len(self._tracks))]
+
+    def _matching(self, crop: Box) -> _Track | None:
+        best, best_iou = None, self.policy.match_iou
+        for track in self._tracks:
+            overlap = max(box_iou(track.box, crop), box_iou(track.anchor, crop))
+            if overlap >= best_iou:
+                best, best_iou = track, overlap
+        return best
+
+    def _recover(
+        self, frame: Frame, track: _Track, reason: str, found: list[tuple[Box, DetectedBox]]
+    ) -> Face | None:
+        """A guard fired: re-align from a confirming detection, keep a well-scored drift, or give up."""
+        matches = [
+            (crop, item)
+            for crop, item in found
+            if max(box_iou(crop, track.box), box_iou(crop, track.anchor)) >= self.policy.match_iou
+        ]
+        if matches:
+            crop, item = max(matches, key=lambda pair: box_iou(pair[0], track.anchor))
+            track.box = track.anchor = crop
+            track.detected = item
+            face = self._align(frame, track)
+            return face if self.lost_reason(face, frame, track, check_drift=False) is None else None
+        if reason == "drift":
+            face = self._align(frame, track)
+            if face.score >= self.policy.min_score:
+                track.anchor = track.box  # the detector cannot see it; trust landmarks that look right
+                return face
+        return None
+
+    def _align(self, frame: Frame, track: _Track) -> Face:
+        detected, track.detected = track.detected, None
+        detect_ms = self._detect_ms if detected is not None else 0.0
+        return self.aligner.align(frame, track.box, detected, detect_ms)
+
+    def _smooth(self, track: _Track, face: Face, interval: float) -> Face:
+        if not self.policy.smoothing.enabled:
+            return face
+        scale = float(np.ptp(face.landmarks[:, 0]) + np.ptp(face.landmarks[:, 1])) / 2.0
+        landmarks, pose = track.smoother(face.landmarks, face.pose_deg, scale, interval)
+        return dataclasses.replace(face, landmarks=landmarks, pose_deg=pose)
 
     def next_box(self, face: Face) -> Box:
         """The crop for the next frame: landmark box grown by the model's crop margin."""
@@ -138,36 +227,43 @@ class FaceTracker:
         )
         return expand_box(tight, self.aligner.metadata.crop_margin)
 
-    def _keep(self, face: Face, frame: Frame, count: bool = True) -> bool:
-        reason = self.lost_reason(face, frame)
-        if reason and count:
-            self.stats.lost += 1
-            self.stats.reasons[reason] = self.stats.reasons.get(reason, 0) + 1
-        return reason is None
-
-    def lost_reason(self, face: Face, frame: Frame) -> str | None:
-        """Why this face should not be tracked further, or None if it is fine."""
+    def lost_reason(
+        self, face: Face, frame: Frame, track: _Track | None = None, check_drift: bool = True
+    ) -> str | None:
+        """Why this face needs the detector (see the module docstring), or None if it is fine."""
+        policy = self.policy
         box = self.next_box(face)
         centre_x, centre_y = (box.x0 + box.x1) / 2.0, (box.y0 + box.y1) / 2.0
         if not (0.0 <= centre_x < frame.width and 0.0 <= centre_y < frame.height):
             return "left-frame"
-        if min(box.width, box.height) < self.min_face_px:
+        if min(box.width, box.height) < policy.min_face_px:
             return "too-small"
         if not 0.5 <= box.height / box.width <= 2.5:  # faces are never that flat or that thin
             return "aspect"
-        # tight landmark box / crop box, relative to what the crop convention expects (1 / (1 + 2m));
-        # box = tight box grown by 2m, so the ratio is simply box size / crop size
-        spread_x = box.width / face.box.width
-        spread_y = box.height / face.box.height
-        low, high = self.spread_range
-        if not (low <= spread_x <= high and low <= spread_y <= high):
+        low, high = policy.spread_range
+        if not (low <= box.width / face.box.width <= high and low <= box.height / face.box.height <= high):
             return "spread"
+        if face.score < policy.min_score:
+            return "score"
+        if check_drift and track is not None and _drifted(box, track.anchor, policy):
+            return "drift"
         return None
 
 
-def _merge(faces: list[Face]) -> list[Face]:
-    kept: list[Face] = []
-    for face in faces:
-        if all(box_iou(face.box, other.box) <= 0.5 for other in kept):
-            kept.append(face)
+def _drifted(box: Box, anchor: Box, policy: TrackingPolicy) -> bool:
+    size, anchor_size = np.sqrt(box.width * box.height), np.sqrt(anchor.width * anchor.height)
+    ratio = size / max(anchor_size, 1e-6)
+    if not 1.0 / policy.max_scale_drift <= ratio <= policy.max_scale_drift:
+        return True
+    shift = np.hypot(
+        (box.x0 + box.x1 - anchor.x0 - anchor.x1) / 2, (box.y0 + box.y1 - anchor.y0 - anchor.y1) / 2
+    )
+    return bool(shift > policy.max_shift_drift * anchor_size)
+
+
+def _merge(results: list[tuple[_Track, Face]]) -> list[tuple[_Track, Face]]:
+    kept: list[tuple[_Track, Face]] = []
+    for track, face in results:
+        if all(box_iou(face.box, other.box) <= 0.5 for _, other in kept):
+            kept.append((track, face))
     return kept
