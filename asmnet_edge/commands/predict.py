@@ -33,8 +33,13 @@ from asmnet_edge.runtime.tracking import DEFAULT_REDETECT_INTERVAL
     help="Folder for annotated images.",
 )
 @click.option("--threads", type=int, default=1, show_default=True, help="Interpreter threads.")
-@click.option("--detector", type=click.Choice(["auto", "blazeface", "haar"]), default="auto", show_default=True,
-              help="auto: BlazeFace when its model file is installed, else OpenCV 4 Haar cascades.")
+@click.option(
+    "--detector",
+    type=click.Choice(["auto", "blazeface", "haar"]),
+    default="auto",
+    show_default=True,
+    help="auto: BlazeFace when its model file is installed, else OpenCV 4 Haar cascades.",
+)
 @click.option("--video", type=click.Path(path_type=Path), help="Run on every frame of a video file.")
 @click.option("--camera", type=int, help="Run on a camera (OpenCV index).")
 @click.option(

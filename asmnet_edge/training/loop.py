@@ -307,8 +307,9 @@ def write_model_card(
     """A short Markdown card: data, settings, losses per epoch, validation figures."""
     last = log[-1] if log else {}
     rows = "\n".join(
-        f"| {int(row['epoch'])} | {row['alpha']:g} | {row['loss']:.5f} | {row['mse']:.5f} | {row['asm']:.5f} | "
-        f"{row['pose']:.5f} | {row['val_nme_percent']:.2f} | {row['val_pose_mae_deg']:.2f} |"
+        f"| {int(row['epoch'])} | {row['alpha']:g} | {row['loss']:.5f} | {row['mse']:.5f} | "
+        f"{row['asm']:.5f} | {row['pose']:.5f} | {row['val_nme_percent']:.2f} | "
+        f"{row['val_pose_mae_deg']:.2f} |"
         for row in log
     )
     schedule = (
