@@ -364,9 +364,68 @@ def write_vectors(out: Path, model: Path | None = None, random_crops: int = 24) 
         "images": {name: _image_entry(file, img) for name, (file, img) in images.items()},
         "metadata": json.loads(sidecar_strip(sidecar)),
         "cases": cases,
+        "tracker_guards": tracker_guard_cases(),
+        "shape_scores": shape_score_cases(),
     }
     atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=1))
     return manifest
+
+
+def tracker_guard_cases(count: int = 400) -> list[dict[str, Any]]:
+    """Random (next box, crop, anchor, score) cases and the guard Python's tracker says fires."""
+    from asmnet_edge.runtime.tracking import TrackingPolicy, guard_reason
+
+    rng = np.random.default_rng(11)
+    policy = TrackingPolicy()
+    cases = []
+    for _ in range(count):
+        side = rng.uniform(10, 300)
+        x0, y0 = rng.uniform(-150, 700), rng.uniform(-150, 550)
+        crop = Box(x0, y0, x0 + side * rng.uniform(0.9, 1.1), y0 + side * rng.uniform(0.9, 1.3))
+        scale_x, scale_y = np.exp(rng.normal(0, 0.35, 2))
+        shift = rng.normal(0, 0.3 * side, 2)
+        next_box = Box(
+            crop.x0 + shift[0],
+            crop.y0 + shift[1],
+            crop.x0 + shift[0] + crop.width * scale_x,
+            crop.y0 + shift[1] + crop.height * scale_y,
+        )
+        anchor = (
+            None if rng.random() < 0.2 else Box(*(np.array(crop.as_list()) + rng.normal(0, 0.2 * side, 4)))
+        )
+        if anchor is not None and (anchor.width <= 1 or anchor.height <= 1):
+            anchor = None
+        score = float(rng.uniform(0, 1))
+        reason = guard_reason(next_box, crop, anchor, score, 640, 480, policy)
+        cases.append(
+            {
+                "next": next_box.as_list(),
+                "crop": crop.as_list(),
+                "anchor": anchor.as_list() if anchor is not None else None,
+                "score": score,
+                "width": 640,
+                "height": 480,
+                "reason": reason,
+            }
+        )
+    return cases
+
+
+def shape_score_cases() -> dict[str, Any]:
+    """A shape model and shapes with the scores Python gives them (the default model's PCA if present)."""
+    from asmnet_edge.runtime.shape_score import ShapeModel
+
+    rng = np.random.default_rng(12)
+    mean = np.concatenate([rng.uniform(-0.4, 0.4, 136)])
+    basis, _ = np.linalg.qr(rng.normal(size=(136, 5)))
+    model = ShapeModel(mean, basis.T, np.array([4e-3, 2e-3, 1e-3, 5e-4, 2e-4]), 2e-5)
+    shapes = [mean + rng.normal(0, scale, 136) for scale in (0.0, 0.002, 0.005, 0.01, 0.05, 0.2)]
+    shapes += [mean + basis[:, 0] * 0.1, mean + basis[:, 1] * 0.3]
+    return {
+        "model": model.to_dict(),
+        "shapes": [[float(value) for value in shape] for shape in shapes],
+        "scores": [ShapeModel.from_dict(model.to_dict()).score(shape) for shape in shapes],
+    }
 
 
 def _image_entry(file: str, image: np.ndarray) -> dict[str, Any]:

@@ -231,23 +231,44 @@ class FaceTracker:
         self, face: Face, frame: Frame, track: _Track | None = None, check_drift: bool = True
     ) -> str | None:
         """Why this face needs the detector (see the module docstring), or None if it is fine."""
-        policy = self.policy
-        box = self.next_box(face)
-        centre_x, centre_y = (box.x0 + box.x1) / 2.0, (box.y0 + box.y1) / 2.0
-        if not (0.0 <= centre_x < frame.width and 0.0 <= centre_y < frame.height):
-            return "left-frame"
-        if min(box.width, box.height) < policy.min_face_px:
-            return "too-small"
-        if not 0.5 <= box.height / box.width <= 2.5:  # faces are never that flat or that thin
-            return "aspect"
-        low, high = policy.spread_range
-        if not (low <= box.width / face.box.width <= high and low <= box.height / face.box.height <= high):
-            return "spread"
-        if face.score < policy.min_score:
-            return "score"
-        if check_drift and track is not None and _drifted(box, track.anchor, policy):
-            return "drift"
-        return None
+        anchor = track.anchor if (track is not None and check_drift) else None
+        return guard_reason(
+            self.next_box(face), face.box, anchor, face.score, frame.width, frame.height, self.policy
+        )
+
+
+def guard_reason(
+    next_box: Box,
+    crop: Box,
+    anchor: Box | None,
+    score: float,
+    width: int,
+    height: int,
+    policy: TrackingPolicy,
+) -> str | None:
+    """The tracking guards as one pure function (the Android core's ``BoxTracker.guardReason`` too).
+
+    ``next_box`` is the crop the landmarks ask for next, ``crop`` the one this frame used, ``anchor`` the
+    last confirming detector crop (None: no drift check). Returns the first guard that fires, or None.
+
+    >>> guard_reason(Box(10, 10, 60, 70), Box(10, 10, 60, 70), None, 0.9, 640, 480, TrackingPolicy()) is None
+    True
+    """
+    centre_x, centre_y = (next_box.x0 + next_box.x1) / 2.0, (next_box.y0 + next_box.y1) / 2.0
+    if not (0.0 <= centre_x < width and 0.0 <= centre_y < height):
+        return "left-frame"
+    if min(next_box.width, next_box.height) < policy.min_face_px:
+        return "too-small"
+    if not 0.5 <= next_box.height / next_box.width <= 2.5:  # faces are never that flat or that thin
+        return "aspect"
+    low, high = policy.spread_range
+    if not (low <= next_box.width / crop.width <= high and low <= next_box.height / crop.height <= high):
+        return "spread"
+    if score < policy.min_score:
+        return "score"
+    if anchor is not None and _drifted(next_box, anchor, policy):
+        return "drift"
+    return None
 
 
 def _drifted(box: Box, anchor: Box, policy: TrackingPolicy) -> bool:

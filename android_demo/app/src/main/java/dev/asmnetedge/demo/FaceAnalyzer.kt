@@ -67,20 +67,29 @@ class FaceAnalyzer(
 
         var detectorRan = false
         if (tracker.needsDetection()) {
-            tracker.start(detector.detect(frame, model.metadata.cropMargin))
+            tracker.detected(detector.detect(frame, model.metadata.cropMargin))
             detectorRan = true
         }
-        val box = tracker.box()
+        var box = tracker.box()
         var landmarks: DoubleArray? = null
         var pose: DoubleArray? = null
         var modelNs = 0L
         if (box != null) {
             val before = SystemClock.elapsedRealtimeNanos()
-            val face = model.run(frame, box)
+            var face = model.run(frame, box)
+            // a guard fired (drift from the detector's anchor, implausible shape, ...): the detector
+            // runs on this same frame and the model again on the box it confirms
+            if (tracker.update(face.nextBox, face.box, face.score) != null) {
+                tracker.detected(detector.detect(frame, model.metadata.cropMargin))
+                detectorRan = true
+                box = tracker.box()
+                face = if (box != null) model.run(frame, box).also { tracker.update(it.nextBox, it.box, it.score) } else face
+            }
             modelNs = SystemClock.elapsedRealtimeNanos() - before
-            tracker.update(face.nextBox)
-            landmarks = face.landmarks
-            pose = face.poseDeg
+            if (box != null) {
+                landmarks = face.landmarks
+                pose = face.poseDeg
+            }
         }
         val frameNs = SystemClock.elapsedRealtimeNanos() - start
         onResult(

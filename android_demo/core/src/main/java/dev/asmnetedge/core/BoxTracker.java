@@ -1,34 +1,46 @@
 package dev.asmnetedge.core;
 
 /**
- * ML-free face tracking between frames: the next crop box is the last landmarks' box grown by the
- * model's crop margin, i.e. exactly the crop convention the network was trained on, so the crop
- * re-centres itself on the face every frame. A face detector is only needed to start (or restart).
- *
- * <p>There is no confidence output to tell a lost face, so loss is judged from geometry: the box
- * collapsing or exploding between two frames, getting too small, or leaving the frame. A periodic
- * re-detection bounds how long the tracker can follow something that is not a face.
+ * Face tracking between frames, with the Python runtime's rules ({@code asmnet_edge.runtime.tracking}):
+ * the next crop box is the last landmarks' box grown by the model's crop margin, and every track is
+ * anchored to the last detector box that confirmed it. The detector runs again when a guard fires
+ * ({@link #guardReason}): the box leaves the frame, gets too small, has an impossible aspect ratio,
+ * changes size implausibly in one frame, the shape plausibility score is low, or the box drifted from
+ * its anchor (size or centre); and every {@link #DEFAULT_REDETECT_INTERVAL} frames.
  *
  * <pre>{@code
  * BoxTracker tracker = new BoxTracker(width, height);
- * if (tracker.needsDetection()) tracker.start(detectedBox);
+ * if (tracker.needsDetection()) tracker.detected(detectorCropOrNull);
  * FacePipeline.Result face = run(tracker.box());
- * tracker.update(face.nextBox);
+ * String reason = tracker.update(face.nextBox, face.box, score);   // null: keep tracking
+ * if (reason != null) { tracker.detected(detectorCropOrNull); ... re-run on tracker.box() }
  * }</pre>
  */
 public final class BoxTracker {
     /** Smallest face box side (pixels) worth running the model on. */
     public static final double MIN_SIDE = 24.0;
-    /** Largest change of box side between two frames before the track is called lost. */
+    /** Largest change of box side between two frames (either way). */
     public static final double MAX_SCALE_STEP = 1.6;
-    /** Frames between two detector runs while tracking. */
-    public static final int DEFAULT_REDETECT_INTERVAL = 60;
+    /** Frames between two detector runs while tracking (the same default as the CLI and library). */
+    public static final int DEFAULT_REDETECT_INTERVAL = 30;
+    /** Largest size ratio between the crop and its anchor before re-detection. */
+    public static final double MAX_SCALE_DRIFT = 1.35;
+    /** Largest centre offset from the anchor, in anchor sizes, before re-detection. */
+    public static final double MAX_SHIFT_DRIFT = 0.5;
+    /** Shape plausibility below which the face is re-detected. */
+    public static final double MIN_SCORE = 0.25;
+    /** A confirming detection that overlaps the crop less than this replaces it. */
+    public static final double REANCHOR_IOU = 0.6;
+    /** Least overlap for a detection to belong to the track. */
+    public static final double MATCH_IOU = 0.2;
 
     private final int imageWidth;
     private final int imageHeight;
     private final int redetectInterval;
     private Box box;
+    private Box anchor;
     private int framesSinceDetection;
+    private String pendingReason;
 
     public BoxTracker(int imageWidth, int imageHeight) {
         this(imageWidth, imageHeight, DEFAULT_REDETECT_INTERVAL);
@@ -55,42 +67,121 @@ public final class BoxTracker {
         return box;
     }
 
+    /** The detector box that last confirmed the track, or null. */
+    public Box anchor() {
+        return anchor;
+    }
+
     /** True when the caller should run the face detector on this frame. */
     public boolean needsDetection() {
-        return box == null || framesSinceDetection >= redetectInterval;
+        return box == null || pendingReason != null
+                || (redetectInterval > 0 && framesSinceDetection >= redetectInterval);
     }
 
     /**
-     * A detector result (null: no face found). While tracking, a detection that overlaps the tracked
-     * box keeps the landmark-fitted box, which follows the training crop convention better than
-     * the detector's guess; a detection elsewhere replaces it. A miss does not end a track: the
-     * built-in detector misses turned heads that the landmarks still follow.
+     * A detector result, already mapped to the crop convention (null: no face found). A detection
+     * that overlaps the track re-anchors it (and replaces the crop when they disagree); one elsewhere
+     * starts a new track when none is followed. A miss ends a track whose guard fired, except a pure
+     * drift: the detector misses turned heads that well-scored landmarks still follow.
      */
-    public void start(Box detected) {
+    public void detected(Box detection) {
         framesSinceDetection = 0;
-        if (detected == null || !isPlausible(detected)) {
+        String reason = pendingReason;
+        pendingReason = null;
+        if (detection != null && !isPlausible(detection)) {
+            detection = null;
+        }
+        if (detection == null) {
+            if (reason != null && !reason.equals("drift")) {
+                box = null;
+                anchor = null;
+            } else if (reason != null) {
+                anchor = box; // trust the landmarks the detector cannot confirm
+            }
             return;
         }
-        if (box == null || box.iou(detected) < 0.3) {
-            box = detected;
+        boolean matches = box != null
+                && Math.max(box.iou(detection), anchor == null ? 0.0 : anchor.iou(detection)) >= MATCH_IOU;
+        if (box == null || !matches) {
+            if (box == null || reason != null) {
+                box = detection;
+                anchor = detection;
+            }
+            return;
+        }
+        anchor = detection;
+        if (reason != null || box.iou(detection) < REANCHOR_IOU) {
+            box = detection;
         }
     }
 
-    /** Feed the landmark box of the frame just processed (null = degenerate landmarks). */
-    public void update(Box next) {
+    /**
+     * Feed the frame just processed: its landmark box ({@code null} = degenerate landmarks), the crop
+     * it used, and the shape plausibility score. Returns the guard that fired (then call
+     * {@link #detected} on this frame and re-run the model on {@link #box()}), or null.
+     */
+    public String update(Box next, Box crop, double score) {
         framesSinceDetection++;
-        if (next == null || box == null || !isPlausible(next)) {
-            box = null;
-            return;
+        if (box == null) {
+            return null;
         }
-        double step = Math.max(next.width() / box.width(), box.width() / next.width());
-        box = step > MAX_SCALE_STEP ? null : next;
+        String reason = next == null ? "degenerate" : guardReason(next, crop, anchor, score, imageWidth, imageHeight);
+        if (reason == null) {
+            box = next;
+        }
+        pendingReason = reason;
+        return reason;
     }
 
     /** Drop the track (camera switched, app paused). */
     public void reset() {
         box = null;
+        anchor = null;
+        pendingReason = null;
         framesSinceDetection = 0;
+    }
+
+    /**
+     * The tracking guards as one pure function, the same as Python's {@code guard_reason}: the first
+     * that fires ("left-frame", "too-small", "aspect", "spread", "score", "drift"), or null.
+     */
+    public static String guardReason(Box next, Box crop, Box anchor, double score, int width, int height) {
+        double centreX = next.centerX();
+        double centreY = next.centerY();
+        if (!(centreX >= 0 && centreX < width && centreY >= 0 && centreY < height)) {
+            return "left-frame";
+        }
+        if (Math.min(next.width(), next.height()) < MIN_SIDE) {
+            return "too-small";
+        }
+        double aspect = next.height() / next.width();
+        if (!(aspect >= 0.5 && aspect <= 2.5)) {
+            return "aspect";
+        }
+        double stepX = next.width() / crop.width();
+        double stepY = next.height() / crop.height();
+        double low = 1.0 / MAX_SCALE_STEP;
+        if (!(stepX >= low && stepX <= MAX_SCALE_STEP && stepY >= low && stepY <= MAX_SCALE_STEP)) {
+            return "spread";
+        }
+        if (score < MIN_SCORE) {
+            return "score";
+        }
+        if (anchor != null && drifted(next, anchor)) {
+            return "drift";
+        }
+        return null;
+    }
+
+    private static boolean drifted(Box next, Box anchor) {
+        double size = Math.sqrt(next.width() * next.height());
+        double anchorSize = Math.sqrt(anchor.width() * anchor.height());
+        double ratio = size / Math.max(anchorSize, 1e-6);
+        if (!(ratio >= 1.0 / MAX_SCALE_DRIFT && ratio <= MAX_SCALE_DRIFT)) {
+            return true;
+        }
+        double shift = Math.hypot(next.centerX() - anchor.centerX(), next.centerY() - anchor.centerY());
+        return shift > MAX_SHIFT_DRIFT * anchorSize;
     }
 
     private boolean isPlausible(Box candidate) {

@@ -71,7 +71,9 @@ public final class FacePipeline {
     public Result decodeValues(double[] landmarkValues, double[] poseValues, Box box) {
         double[] cropPoints = OutputDecoder.denormalise(landmarkValues, meta.inputSize, meta.landmarkSign);
         double[] imagePoints = OutputDecoder.cropToImage(cropPoints, box, meta.inputSize);
-        return new Result(box, cropPoints, imagePoints, OutputDecoder.poseDegrees(poseValues, meta), meta.cropMargin);
+        double score = meta.shapeModel != null ? meta.shapeModel.score(landmarkValues) : 1.0;
+        return new Result(box, cropPoints, imagePoints, OutputDecoder.poseDegrees(poseValues, meta), meta.cropMargin,
+                score);
     }
 
     /** One face: landmarks in crop and image pixels, pose in degrees, and the box to track next. */
@@ -86,9 +88,12 @@ public final class FacePipeline {
         public final double[] poseDeg;
         /** Landmark box grown by the metadata's crop margin, or null if the points span no area. */
         public final Box nextBox;
+        /** Shape plausibility in (0, 1] ({@link ShapeScore}); 1 for models without a shape model. */
+        public final double score;
 
-        Result(Box box, double[] cropLandmarks, double[] landmarks, double[] poseDeg, double margin) {
+        Result(Box box, double[] cropLandmarks, double[] landmarks, double[] poseDeg, double margin, double score) {
             this.box = box;
+            this.score = score;
             this.cropLandmarks = cropLandmarks;
             this.landmarks = landmarks;
             this.poseDeg = poseDeg;

@@ -30,7 +30,7 @@ public final class ModelMetadata {
             "input_name", "landmarks_output", "pose_output", "color_order", "input_scale",
             "crop_convention", "crop_margin", "landmark_sign", "pose_order", "pose_scale_deg",
             "pose_convention", "input_quant", "landmarks_quant", "pose_quant", "calibration_source",
-            "calibration_count", "weights_sha256", "tool_version",
+            "calibration_count", "weights_sha256", "tool_version", "shape_model",
             // sidecar only: the hash and size of the .tflite the sidecar describes
             "file_sha256", "file_size"));
     private static final Set<String> QUANT_KEYS = new HashSet<>(Arrays.asList("dtype", "scale", "zero_point"));
@@ -60,6 +60,8 @@ public final class ModelMetadata {
     public final String fileSha256;
     /** Size of the .tflite in bytes, or -1 when absent. */
     public final long fileSize;
+    /** The PCA shape model for {@link ShapeScore}, or null for models exported without one. */
+    public final ShapeScore shapeModel;
 
     private ModelMetadata(Fields in) {
         numLandmarks = in.requiredInt("num_landmarks");
@@ -85,6 +87,7 @@ public final class ModelMetadata {
         toolVersion = in.string("tool_version", "");
         fileSha256 = in.string("file_sha256", null);
         fileSize = in.integer("file_size", -1);
+        shapeModel = in.shapeModel("shape_model");
         // read for strictness (wrong types are errors) though the core does not act on them
         in.string("crop_convention", "");
         String colorOrder = in.string("color_order", "RGB");
@@ -103,6 +106,9 @@ public final class ModelMetadata {
         }
         if (numLandmarks <= 0 || inputSize <= 0) {
             throw new MetadataException("num_landmarks and input_size must be positive");
+        }
+        if (shapeModel != null && shapeModel.size() != 2 * numLandmarks) {
+            throw new MetadataException("shape_model does not have 2 x num_landmarks values");
         }
         if (!"RGB".equals(colorOrder)) {
             // the crop is always RGB; a BGR model would silently see swapped colours
@@ -227,6 +233,19 @@ public final class ModelMetadata {
                 out.add((String) item);
             }
             return Collections.unmodifiableList(out);
+        }
+
+        ShapeScore shapeModel(String key) {
+            Object value = data.get(key);
+            if (value == null || value == Json.NULL) {
+                return null;
+            }
+            if (!(value instanceof Map)) {
+                throw wrongType(key, "an object", value);
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> inner = (Map<String, Object>) value;
+            return ShapeScore.fromMap(inner);
         }
 
         QuantParams quant(String key) {

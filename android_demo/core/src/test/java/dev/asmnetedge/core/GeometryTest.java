@@ -106,30 +106,67 @@ public class GeometryTest {
     public void trackerFollowsLandmarkBoxesAndDropsImplausibleOnes() {
         BoxTracker tracker = new BoxTracker(640, 480, 3);
         assertTrue(tracker.needsDetection());
-        tracker.start(FaceBoxes.fromEyes(320, 200, 60, 0.05));
+        tracker.detected(FaceBoxes.fromEyes(320, 200, 60, 0.05));
         Box first = tracker.box();
         assertNotNull(first);
         assertTrue("eyes sit in the upper part of the box", 200 - first.y0 < first.y1 - 200);
-        tracker.update(new Box(250, 140, 390, 320));
-        assertEquals(250, tracker.box().x0, 0.0);
-        tracker.start(new Box(255, 145, 385, 318)); // same face re-detected: keep the fitted box
-        assertEquals(250, tracker.box().x0, 0.0);
-        tracker.start(null); // a missed re-detection does not end the track
+        Box next = new Box(first.x0 + 2, first.y0, first.x1 + 2, first.y1);
+        assertNull(tracker.update(next, first, 0.9));
+        assertEquals(next.x0, tracker.box().x0, 0.0);
+        tracker.detected(new Box(next.x0 + 1, next.y0, next.x1 + 1, next.y1)); // agrees: keep the fitted box
+        assertEquals(next.x0, tracker.box().x0, 0.0);
+        tracker.detected(null); // a missed periodic re-detection does not end a healthy track
         assertNotNull(tracker.box());
-        tracker.update(new Box(0, 0, 600, 470)); // jumped 4x in one frame: lost
-        assertNull(tracker.box());
+        Box crop = tracker.box();
+        assertEquals("spread", tracker.update(new Box(0, 0, 600, 470), crop, 0.9)); // 4x in one frame
         assertTrue(tracker.needsDetection());
-        tracker.start(new Box(700, 10, 760, 80)); // centre outside the frame: not a usable start
+        tracker.detected(null); // and nothing confirms it: lost
+        assertNull(tracker.box());
+        tracker.detected(new Box(700, 10, 760, 80)); // centre outside the frame: not a usable start
         assertNull(tracker.box());
     }
 
     @Test
     public void trackerAsksForPeriodicRedetection() {
         BoxTracker tracker = new BoxTracker(640, 480, 2);
-        tracker.start(new Box(100, 100, 200, 220));
-        tracker.update(new Box(101, 100, 201, 220));
+        tracker.detected(new Box(100, 100, 200, 220));
+        assertNull(tracker.update(new Box(101, 100, 201, 220), tracker.box(), 0.9));
         assertTrue(!tracker.needsDetection());
-        tracker.update(new Box(102, 100, 202, 220));
+        assertNull(tracker.update(new Box(102, 100, 202, 220), tracker.box(), 0.9));
         assertTrue(tracker.needsDetection());
+        assertEquals(BoxTracker.DEFAULT_REDETECT_INTERVAL, 30);
+    }
+
+    @Test
+    public void aModelThatShrinksFacesDoesNotCollapseTheTrack() {
+        // a biased model: each frame's landmark box is 12 % smaller than the crop it saw
+        Box truth = new Box(200, 120, 330, 270);
+        BoxTracker tracker = new BoxTracker(640, 480, 0);
+        tracker.detected(truth);
+        int detections = 1;
+        for (int frame = 0; frame < 100; frame++) {
+            Box crop = tracker.box();
+            assertTrue("frame " + frame + " IoU " + crop.iou(truth), crop.iou(truth) >= 0.5);
+            double cx = crop.centerX();
+            double cy = crop.centerY();
+            double halfW = 0.44 * crop.width();
+            double halfH = 0.44 * crop.height();
+            String reason = tracker.update(new Box(cx - halfW, cy - halfH, cx + halfW, cy + halfH), crop, 0.9);
+            if (reason != null) {
+                assertEquals("drift", reason);
+                tracker.detected(truth);
+                detections++;
+            }
+        }
+        assertTrue("re-anchored every few frames", detections > 10 && detections < 60);
+    }
+
+    @Test
+    public void implausibleShapeEndsTheTrackWhenTheDetectorMisses() {
+        BoxTracker tracker = new BoxTracker(640, 480, 0);
+        tracker.detected(new Box(100, 100, 200, 220));
+        assertEquals("score", tracker.update(new Box(101, 100, 201, 220), tracker.box(), 0.05));
+        tracker.detected(null);
+        assertNull(tracker.box());
     }
 }
