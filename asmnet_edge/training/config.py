@@ -12,9 +12,10 @@ from typing import Any
 
 from asmnet_edge.errors import ConfigError
 
-# fields that may change when a run is resumed (the rest must match the saved run); new data
+# fields that may change when a run is resumed (the rest must match the saved run; the run folder
+# may move to another machine); new data
 # joins the training set but the saved PCA is kept
-RESUMABLE = ("epochs", "steps_per_epoch", "workers", "data", "bn_momentum", "augment")
+RESUMABLE = ("epochs", "steps_per_epoch", "workers", "data", "bn_momentum", "augment", "out")
 AUGMENT_PRESETS = ("default", "none")
 
 
