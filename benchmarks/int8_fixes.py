@@ -1,7 +1,8 @@
 """What each int8 fix buys: one row per quantisation variant of the same model, measured in one run.
 
     python benchmarks/int8_fixes.py                                    # embedded default model
-    python benchmarks/int8_fixes.py --model runs/main224/last.weights.h5 --eval data/eval_mix --calib data/calib_mix
+    python benchmarks/int8_fixes.py --model runs/main224/last.weights.h5 \
+        --eval data/eval_mix --calib data/calib_mix
 
 Variants: TensorFlow's full-integer int8 (the shipped recipe before this script), TF with Conv1 kept in
 float, and ai-edge-quantizer recipes on the float .tflite: plain a8w8, 16-bit activations for the heads
@@ -42,7 +43,9 @@ from asmnet_edge.runtime.metadata import embed_metadata  # noqa: E402
 OUT = ROOT / "benchmarks" / "results"
 
 
-def aeq_variant(float_model: bytes, calibration: np.ndarray, sixteen_bit: list[tuple[str, str]], everything16: bool) -> bytes:
+def aeq_variant(
+    float_model: bytes, calibration: np.ndarray, sixteen_bit: list[tuple[str, str]], everything16: bool
+) -> bytes:
     """ai-edge-quantizer: a8w8 (or a16w8) everywhere, then 16-bit activations for (regex, op) pairs."""
     from ai_edge_quantizer import quantizer
 
@@ -73,7 +76,10 @@ def main() -> None:
         else face_sources.default_faces(None, size, source.num_landmarks)
     )
     if args.eval:
-        calib_faces, eval_faces = found.faces, face_sources.labelled_faces(args.eval, "300w", source.num_landmarks).faces
+        calib_faces, eval_faces = (
+            found.faces,
+            face_sources.labelled_faces(args.eval, "300w", source.num_landmarks).faces,
+        )
     else:
         labelled = [face for face in found.faces if face.landmarks is not None]
         _, eval_faces = face_sources.split_faces(labelled, 0.25, 0)
@@ -84,11 +90,19 @@ def main() -> None:
     keras = KerasPredictions(*source.predict(eval_set.images))
     float_model = convert(source, "fp32", "float32").content
     variants: dict[str, Any] = {
-        "tf int8 (full integer, the previous default)": lambda: convert(source, "int8", "float32", calibration).content,
-        "tf int8, Conv1 in float": lambda: convert(source, "int8", "float32", calibration, ("Conv1",)).content,
+        "tf int8 (full integer, the previous default)": lambda: (
+            convert(source, "int8", "float32", calibration).content
+        ),
+        "tf int8, Conv1 in float": lambda: (
+            convert(source, "int8", "float32", calibration, ("Conv1",)).content
+        ),
         "aeq a8w8": lambda: aeq_variant(float_model, calibration.images, [], False),
-        "aeq a8w8, heads a16w8": lambda: aeq_variant(float_model, calibration.images, [(".*", "FULLY_CONNECTED")], False),
-        "aeq a8w8, Conv1 a16w8": lambda: aeq_variant(float_model, calibration.images, [(".*Conv1.*", "CONV_2D")], False),
+        "aeq a8w8, heads a16w8": lambda: aeq_variant(
+            float_model, calibration.images, [(".*", "FULLY_CONNECTED")], False
+        ),
+        "aeq a8w8, Conv1 a16w8": lambda: aeq_variant(
+            float_model, calibration.images, [(".*Conv1.*", "CONV_2D")], False
+        ),
         "aeq a8w8, heads + Conv1 a16w8": lambda: aeq_variant(
             float_model, calibration.images, [(".*", "FULLY_CONNECTED"), (".*Conv1.*", "CONV_2D")], False
         ),
@@ -148,7 +162,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"Calibration: {report['calibration']}; evaluation: {report['evaluation']}",
         f"fp32 latency, 1 thread, XNNPACK: {report['fp32_latency']['median_ms']:.2f} ms median",
         "",
-        "| variant | NME vs float % (max) | ΔNME vs truth | Δpose ° | size MB | ms, 1 thread | vs fp32 | XNNPACK partitions / full |",
+        "| variant | NME vs float % (max) | ΔNME vs truth | Δpose ° | size MB | ms, 1 thread | vs fp32 "
+        "| XNNPACK partitions / full |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for row in report["rows"]:
@@ -156,7 +171,8 @@ def markdown(report: dict[str, Any]) -> str:
             lines.append(f"| {row['variant']} | failed: {row['error']} | | | | | | |")
             continue
         lines.append(
-            f"| {row['variant']} | {row['nme_vs_float_percent']:.3f} ({row['nme_vs_float_max_percent']:.2f}) | "
+            f"| {row['variant']} | {row['nme_vs_float_percent']:.3f} "
+            f"({row['nme_vs_float_max_percent']:.2f}) | "
             f"{row['delta_nme_vs_truth']:+.3f} | {row['delta_pose_deg']:+.3f} | {row['size_mb']:.2f} | "
             f"{row['latency']['median_ms']:.2f} | {row['latency_vs_fp32']:.2f} | "
             f"{row['xnnpack']['delegate_partitions']} / {row['xnnpack']['fully_accelerated']} |"

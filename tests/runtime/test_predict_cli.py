@@ -71,7 +71,9 @@ def test_video_with_tracking_and_saved_video(clip, micro_int8, tmp_path):
     assert result.exit_code == 0, result.output
     video = json.loads(result.stdout)["video"]
     assert video["frames"] == 24 and video["frames_with_face"] == 24
-    tracker = video["tracker"]  # one detection, plus re-detections when a guard fires (the micro model drifts)
+    tracker = video[
+        "tracker"
+    ]  # one detection, plus re-detections when a guard fires (the micro model drifts)
     guards = sum(tracker["reasons"].values())
     assert 1 <= tracker["detections"] <= 1 + guards and tracker["detections"] <= 6 and video["fps"] > 0
     capture = cv2.VideoCapture(str(saved))
