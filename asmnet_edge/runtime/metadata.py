@@ -244,6 +244,12 @@ def embed_metadata(model: bytes, metadata: ModelMetadata) -> bytes:
     schema = require("ai_edge_litert.schema_py_generated", "runtime", "writing model metadata")
     tflite_metadata_entries(model)  # validates the identifier with a clear error
     tree = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(model, 0))
+    for buffer in tree.buffers or []:
+        # some tools (ai-edge-quantizer) store constants after the flatbuffer, addressed by offset:
+        # re-packing moves everything, so bring them inline
+        if getattr(buffer, "offset", 0) and getattr(buffer, "size", 0):
+            buffer.data = list(model[buffer.offset : buffer.offset + buffer.size])
+            buffer.offset, buffer.size = 0, 0
     tree.metadata = [item for item in (tree.metadata or []) if item.name != METADATA_NAME.encode()]
     buffer = schema.BufferT()
     buffer.data = list(metadata.to_json().encode("utf-8"))
