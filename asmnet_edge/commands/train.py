@@ -36,6 +36,12 @@ from asmnet_edge.commands._common import emit, handle_errors, json_option, log
 @click.option("--val-fraction", type=float, default=0.05, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
+    "--holdout",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="Held-out labelled folder evaluated after every epoch (holdout_log.csv); repeat for several.",
+)
+@click.option(
     "--init-weights",
     type=click.Path(exists=True, dir_okay=False),
     default=None,

@@ -15,7 +15,7 @@ from asmnet_edge.errors import ConfigError
 # fields that may change when a run is resumed (the rest must match the saved run; the run folder
 # may move to another machine); new data
 # joins the training set but the saved PCA is kept
-RESUMABLE = ("epochs", "steps_per_epoch", "workers", "data", "bn_momentum", "augment", "out")
+RESUMABLE = ("epochs", "steps_per_epoch", "workers", "data", "bn_momentum", "augment", "out", "holdout")
 AUGMENT_PRESETS = ("default", "none")
 
 
@@ -51,6 +51,8 @@ class TrainConfig:
     recalibrate_bn: bool = True
     # augmentation preset: "default" (deployment-like: box jitter, rotation, photometric) or "none"
     augment: str = "default"
+    # held-out labelled folders evaluated after every epoch (the learning curve in holdout_log.csv)
+    holdout: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.data:
@@ -69,6 +71,7 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["data"] = list(self.data)
+        data["holdout"] = list(self.holdout)
         return data
 
     @classmethod
@@ -79,6 +82,7 @@ class TrainConfig:
             raise ConfigError(f"unknown training config keys {unknown}; known keys: {sorted(known)}")
         values = dict(data)
         values["data"] = tuple(values.get("data", ()))
+        values["holdout"] = tuple(values.get("holdout", ()))
         # runs saved before these fields existed used the paper's head L2 and the default augmentation
         values.setdefault("head_l2", 0.01)
         return cls(**values)

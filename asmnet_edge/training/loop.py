@@ -98,6 +98,17 @@ def train(config: TrainConfig, progress: Callable[[str], None] | None = None) ->
     )
     augment = AugmentConfig() if config.augment == "default" else AugmentConfig.none()
     data = TrainingData(train_samples, config.input_size, pca, config.landmark_sign, augment, config.seed)
+    holdouts = {
+        Path(folder).name: TrainingData(
+            read_dataset(folder, config.fmt, expected_points=config.num_landmarks)[:HOLDOUT_LIMIT],
+            config.input_size,
+            None,
+            config.landmark_sign,
+            AugmentConfig.none(),
+            config.seed,
+        )
+        for folder in config.holdout
+    }
     val = (
         TrainingData(
             val_samples, config.input_size, None, config.landmark_sign, AugmentConfig.none(), config.seed
@@ -187,6 +198,13 @@ def train(config: TrainConfig, progress: Callable[[str], None] | None = None) ->
             best = row["val_nme_percent"] if np.isfinite(row["val_nme_percent"]) else best
             _save_weights(model, out / "asmnet.weights.h5")
         _write_log(out / "log.csv", log)
+        if holdouts:
+            _append_holdout_log(
+                out / "holdout_log.csv",
+                epoch + 1,
+                (epoch + 1) * steps * config.batch_size,
+                {name: evaluate_crops(model, faces, config) for name, faces in holdouts.items()},
+            )
         epoch_var.assign(epoch + 1)
         manager.save()
         say(
@@ -276,6 +294,35 @@ def _check_resume(out: Path, config: TrainConfig) -> None:
             f"{out} holds a run with different settings ({', '.join(changed)}): "
             "use a new --out folder, or the same settings to resume"
         )
+
+
+HOLDOUT_LIMIT = 300  # faces per held-out folder evaluated after each epoch
+HOLDOUT_FIELDS = ("epoch", "images_seen", "set", "faces", "nme_percent", "pose_mae_deg")
+
+
+def _append_holdout_log(path: Path, epoch: int, images: int, results: dict[str, dict[str, Any]]) -> None:
+    """One row per held-out set and epoch (rows of a resumed epoch replace the old ones)."""
+    rows: list[dict[str, Any]] = []
+    if path.exists():
+        with open(path, newline="") as stream:
+            rows = [row for row in csv.DictReader(stream) if int(row["epoch"]) < epoch]
+    for name, metrics in results.items():
+        pose = metrics.get("pose_mae_deg", {}).get("mean", float("nan"))
+        rows.append(
+            {
+                "epoch": epoch,
+                "images_seen": images,
+                "set": name,
+                "faces": metrics.get("count", ""),
+                "nme_percent": f"{metrics['nme_percent']:.4f}",
+                "pose_mae_deg": f"{pose:.4f}",
+            }
+        )
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=HOLDOUT_FIELDS)
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_text(path, buffer.getvalue())
 
 
 def _read_log(path: Path) -> list[dict[str, float]]:
