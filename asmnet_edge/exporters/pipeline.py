@@ -137,8 +137,8 @@ def _crop_sets(
         labelled = [face for face in found.faces if face.landmarks is not None]
         pool = labelled if len(labelled) >= 2 else found.faces
         _, eval_faces = face_sources.split_faces(pool, EVAL_SHARE, seed)
-        held = {str(face.image_path) for face in eval_faces}
-        calib_faces = [face for face in found.faces if str(face.image_path) not in held]
+        held_files = {str(face.image_path) for face in eval_faces}
+        calib_faces = [face for face in found.faces if str(face.image_path) not in held_files]
         eval_source, skipped = f"{found.source} (held-out files)", dict(found.skipped)
     if not eval_faces:
         raise ExportError(f"no usable face in the evaluation source {eval_source}: give photos or labels")
