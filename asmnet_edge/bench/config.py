@@ -16,6 +16,7 @@ from pathlib import Path
 
 from asmnet_edge.bench.profiles import DeviceProfile
 from asmnet_edge.errors import ConfigError
+from asmnet_edge.runtime.contract import DEFAULT_MODEL_DIR
 
 PEERS = ("dlib", "mediapipe")
 HOST_KEY_MODES = ("yes", "no", "accept-new")
@@ -81,7 +82,7 @@ class BenchConfig:
             raise ConfigError(f"accuracy limit must be at least 1, got {self.accuracy_limit}")
 
 
-DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[1] / "assets" / "default"
+DEFAULT_MODELS_DIR = DEFAULT_MODEL_DIR
 
 
 def default_models(folder: Path = DEFAULT_MODELS_DIR) -> tuple[Path, ...]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from asmnet_edge.runtime.contract import CROP_MARGIN
 from asmnet_edge.runtime.geometry import crop_matrix, expand_box, landmark_box
 
 
@@ -79,7 +80,7 @@ class AugmentConfig:
     occluder_probability: float = 0.2
 
     @classmethod
-    def none(cls, margin: float = 0.05) -> AugmentConfig:
+    def none(cls, margin: float = CROP_MARGIN) -> AugmentConfig:
         return cls(
             rotation_deg=0.0,
             small_rotation_share=0.0,

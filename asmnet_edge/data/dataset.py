@@ -21,9 +21,9 @@ import numpy as np
 
 from asmnet_edge.data.pts import read_pts
 from asmnet_edge.errors import DataError
+from asmnet_edge.runtime.contract import CROP_MARGIN, IMAGE_SUFFIXES
 from asmnet_edge.runtime.geometry import Box, crop_image, expand_box, image_to_crop, landmark_box
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp")
 FORMATS = ("300w", "wflw", "menpo")
 WFLW_ATTRIBUTES = ("pose", "expression", "illumination", "make_up", "occlusion", "blur")
 
@@ -213,12 +213,12 @@ def read_menpo_assets(expected_points: int | None = 68) -> list[Sample]:
     return samples
 
 
-def crop_box(landmarks: np.ndarray, margin: float | Sequence[float] = 0.05) -> Box:
+def crop_box(landmarks: np.ndarray, margin: float | Sequence[float] = CROP_MARGIN) -> Box:
     """The ASMNet crop box of a face: tight landmark box grown by ``margin`` on each side."""
     return expand_box(landmark_box(landmarks), margin if np.isscalar(margin) else tuple(margin))  # type: ignore[arg-type]
 
 
-def make_crops(samples: Sequence[Sample], input_size: int, margin: float = 0.05) -> FaceCrops:
+def make_crops(samples: Sequence[Sample], input_size: int, margin: float = CROP_MARGIN) -> FaceCrops:
     """Cut every sample's face along its landmark box (ASMNet convention) and resize it."""
     if not samples:
         raise DataError("no samples to crop")

@@ -37,6 +37,7 @@ import numpy as np
 from asmnet_edge.data import _folder
 from asmnet_edge.data._headpose import pose_from_rotation
 from asmnet_edge.errors import DataError, MissingDependencyError
+from asmnet_edge.runtime.contract import VIDEO_SUFFIXES
 
 SOURCE = "teacher-dlib"
 HOLDOUT_PERSON = "featvideo-man"
@@ -70,7 +71,6 @@ FACE_SOURCES: tuple[tuple[str, str, str], ...] = (
     ("npm:@vladmandic/face-api", "demo/sample5.jpg", "faceapi-5*"),
     ("npm:@vladmandic/face-api", "demo/sample6.jpg", "faceapi-6*"),
 )
-VIDEO_SUFFIXES = {".mp4", ".mov", ".avi"}
 MIN_DETECTOR_SCORE = 0.3  # HOG detections below this are mostly false positives (e.g. a hand)
 PNP_POINTS = tuple(range(17, 68))  # the jaw is a contour, not fixed on the head: keep it out of PnP
 

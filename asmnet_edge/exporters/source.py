@@ -17,11 +17,10 @@ from typing import Any
 import numpy as np
 
 from asmnet_edge.errors import ModelError
-from asmnet_edge.model.asmnet import INPUT_NAME, describe
+from asmnet_edge.model.asmnet import describe
+from asmnet_edge.runtime.contract import INPUT_NAME, OUTPUT_NAMES, POSE_SCALE_DEG
 from asmnet_edge.runtime.geometry import denormalise_landmarks
 
-OUTPUT_NAMES = ("landmarks", "pose")
-POSE_SCALE_DEG = 65.0
 INPUT_SCALE = np.float32(1.0 / 255.0)  # the same float32 factor LiteModel uses
 
 

@@ -8,11 +8,11 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from asmnet_edge.errors import ModelError
+from asmnet_edge.runtime.contract import DEFAULT_MODEL_DIR
 
 DEFAULT_WEIGHTS = "asmnet68.weights.h5"
 DEFAULT_PCA = "pca.npz"
@@ -20,7 +20,7 @@ DEFAULT_PCA = "pca.npz"
 
 def default_asset_dir() -> Path:
     """The folder inside the installed package that holds the default model's files."""
-    return Path(str(resources.files("asmnet_edge") / "assets" / "default"))
+    return DEFAULT_MODEL_DIR
 
 
 def load_default() -> Any:

@@ -18,6 +18,7 @@ from typing import Any
 
 from asmnet_edge._lazy import require
 from asmnet_edge.errors import ModelError
+from asmnet_edge.runtime.contract import INPUT_NAME
 
 TAP_LAYERS = (
     "block_1_project_BN",
@@ -29,8 +30,6 @@ TAP_LAYERS = (
 )
 LANDMARKS_LAYER = "O_L"
 POSE_LAYER = "O_P"
-INPUT_NAME = "image"
-POSE_SCALE_DEG = 65.0
 SUPPORTED_ALPHAS = (0.35, 0.5, 0.75, 1.0, 1.3, 1.4)
 HEAD_L2 = 0.01  # the paper's L2 factor on both heads (kernel and bias)
 

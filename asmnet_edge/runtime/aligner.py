@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from asmnet_edge.errors import InputImageError, MissingDependencyError, ModelError
+from asmnet_edge.runtime.contract import DEFAULT_MODEL_DIR, DEFAULT_MODEL_NAME, default_model_path
 from asmnet_edge.runtime.detect import IDENTITY_MAP, BoxMap, DetectedBox, Detector
 from asmnet_edge.runtime.geometry import Box, crop_image, crop_to_image, denormalise_landmarks
 from asmnet_edge.runtime.image import Frame, detection_copy, prepare_image, to_rgb
@@ -31,7 +32,6 @@ from asmnet_edge.runtime.metadata import PRECISIONS, ModelMetadata
 from asmnet_edge.runtime.model import LiteModel
 from asmnet_edge.runtime.shape_score import ShapeModel
 
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "assets" / "default"
 DETECTORS = ("auto", "blazeface", "haar")
 BoxLike = Box | DetectedBox | Sequence[float]
 
@@ -144,16 +144,18 @@ class FaceAligner:
         precision: str = "int8",
         num_threads: int | None = 1,
         detector: Detector | str | None = "auto",
+        model: str = DEFAULT_MODEL_NAME,
     ) -> FaceAligner:
-        """The 68-point model embedded in the package (``assets/default/asmnet68_<precision>.tflite``)."""
+        """A model embedded in the package (``assets/default/<model>_<precision>.tflite``): ``asmnet68``
+        (224 px, the paper's model) or, where shipped, ``asmnet68_128`` (128 px, for small boards)."""
         if precision not in PRECISIONS:
             raise ModelError(f"unknown precision {precision!r}: expected one of {PRECISIONS}")
-        path = DEFAULT_MODEL_DIR / f"asmnet68_{precision}.tflite"
+        path = default_model_path(model, precision)
         if not path.is_file():
-            shipped = sorted(item.stem.split("_")[-1] for item in DEFAULT_MODEL_DIR.glob("asmnet68_*.tflite"))
+            shipped = sorted(item.stem for item in DEFAULT_MODEL_DIR.glob("asmnet*.tflite"))
             raise ModelError(
-                f"no embedded default model for precision {precision!r} ({path.name} is not in this "
-                f"installation; available: {shipped or 'none'}): pass a .tflite to FaceAligner.from_file"
+                f"no embedded model {model!r} in precision {precision!r} ({path.name} is not in this "
+                f"installation; embedded: {shipped or 'none'}): pass a .tflite to FaceAligner.from_file"
             )
         return cls.from_file(path, num_threads=num_threads, detector=detector)
 

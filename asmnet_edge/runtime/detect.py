@@ -24,6 +24,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from asmnet_edge.errors import ConfigError
+from asmnet_edge.runtime.contract import CROP_MARGIN
 from asmnet_edge.runtime.geometry import Box
 
 BOX_MAP_DIR = Path(__file__).resolve().parent / "box_maps"
@@ -89,7 +90,7 @@ class BoxMap:
     offset_y: float = 0.0
     scale_x: float = 1.0
     scale_y: float = 1.0
-    crop_margin: float = 0.05
+    crop_margin: float = CROP_MARGIN
     fit: dict[str, Any] = field(default_factory=dict)
 
     def apply(self, detected: DetectedBox, crop_margin: float | None = None) -> Box:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from asmnet_edge._atomic import atomic_write_text
+from asmnet_edge.runtime.contract import CROP_MARGIN
 from asmnet_edge.runtime.detect import BOX_MAP_DIR, IDENTITY_MAP, BoxMap, DetectedBox, Detector, box_iou
 from asmnet_edge.runtime.geometry import Box, expand_box, landmark_box
 from asmnet_edge.runtime.image import detection_copy, prepare_image
@@ -48,7 +49,7 @@ def relative_params(detected: DetectedBox, target: Box) -> np.ndarray:
 def fit_box_map(
     detector: Detector,
     pairs: Sequence[tuple[np.ndarray, np.ndarray]],
-    crop_margin: float = 0.05,
+    crop_margin: float = CROP_MARGIN,
     sources: Sequence[str] = (),
 ) -> BoxMap:
     """Fit on ``(rgb image, landmarks)`` pairs; faces the detector misses are counted, not used."""
@@ -124,7 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--detector", default="blazeface", choices=("blazeface", "haar"))
     parser.add_argument("--data", action="append", required=True, help="300W-style folder (repeatable)")
     parser.add_argument("--limit", type=int, default=1500, help="faces drawn per folder (0: all)")
-    parser.add_argument("--margin", type=float, default=0.05, help="crop_margin of the models it serves")
+    parser.add_argument(
+        "--margin", type=float, default=CROP_MARGIN, help="crop_margin of the models it serves"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)

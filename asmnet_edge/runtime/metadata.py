@@ -20,11 +20,19 @@ from pathlib import Path
 from typing import Any
 
 from asmnet_edge.errors import MetadataError
+from asmnet_edge.runtime.contract import (
+    CROP_MARGIN,
+    INPUT_NAME,
+    LANDMARKS_OUTPUT,
+    POSE_ORDER,
+    POSE_OUTPUT,
+    POSE_SCALE_DEG,
+    PRECISION_NAMES,
+)
 
 METADATA_NAME = "asmnet_edge"
 SCHEMA_VERSION = 1
-PRECISIONS = ("fp32", "fp16", "int8", "dynamic", "int16x8")
-POSE_ORDER = ("yaw", "pitch", "roll")
+PRECISIONS = PRECISION_NAMES
 POSE_CONVENTION = (
     "degrees; camera x right, y up, z toward the camera; head-to-camera R = Rz(-roll) Rx(-pitch) Ry(yaw); "
     "yaw>0 subject turns to their left (nose to image right), pitch>0 looks up, roll>0 clockwise in the image"
@@ -56,16 +64,16 @@ class ModelMetadata:
     schema_version: int = SCHEMA_VERSION
     model_name: str = "asmnet"
     alpha: float = 1.0
-    input_name: str = "image"
-    landmarks_output: str = "landmarks"
-    pose_output: str = "pose"
+    input_name: str = INPUT_NAME
+    landmarks_output: str = LANDMARKS_OUTPUT
+    pose_output: str = POSE_OUTPUT
     color_order: str = "RGB"
     input_scale: float = 1.0 / 255.0
     crop_convention: str = "landmark-box+margin, resized to input_size x input_size, aspect not kept"
-    crop_margin: float = 0.05
+    crop_margin: float = CROP_MARGIN
     landmark_sign: float = 1.0
     pose_order: tuple[str, ...] = POSE_ORDER
-    pose_scale_deg: float = 65.0
+    pose_scale_deg: float = POSE_SCALE_DEG
     pose_convention: str = POSE_CONVENTION
     input_quant: QuantParams = field(default_factory=QuantParams)
     landmarks_quant: QuantParams = field(default_factory=QuantParams)

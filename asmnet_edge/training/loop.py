@@ -26,8 +26,9 @@ from asmnet_edge.data.dataset import Sample, read_dataset
 from asmnet_edge.errors import ConfigError, DataError
 from asmnet_edge.eval.metrics import summarize
 from asmnet_edge.model.asm import ShapePCA, asm_alpha
-from asmnet_edge.model.asmnet import POSE_SCALE_DEG, build_asmnet
+from asmnet_edge.model.asmnet import build_asmnet
 from asmnet_edge.model.losses import asm_losses
+from asmnet_edge.runtime.contract import POSE_SCALE_DEG
 from asmnet_edge.runtime.geometry import denormalise_landmarks
 from asmnet_edge.training.config import TrainConfig
 from asmnet_edge.training.pipeline import TrainingData, shape_matrix

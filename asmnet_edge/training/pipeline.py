@@ -17,7 +17,7 @@ import numpy as np
 from asmnet_edge.data.augment import AugmentConfig, augment_crop, augment_landmarks
 from asmnet_edge.data.dataset import Sample, load_image_rgb
 from asmnet_edge.model.asm import ShapePCA
-from asmnet_edge.model.asmnet import POSE_SCALE_DEG
+from asmnet_edge.runtime.contract import POSE_SCALE_DEG
 from asmnet_edge.runtime.geometry import normalise_landmarks
 
 

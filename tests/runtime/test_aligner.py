@@ -84,11 +84,14 @@ def test_unknown_detector_name(micro_fp32):
 
 
 def test_default_model_missing_is_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setattr("asmnet_edge.runtime.contract.DEFAULT_MODEL_DIR", tmp_path)
     monkeypatch.setattr("asmnet_edge.runtime.aligner.DEFAULT_MODEL_DIR", tmp_path)
     with pytest.raises(
-        ModelError, match=r"no embedded default model for precision 'int8'.*FaceAligner.from_file"
+        ModelError, match=r"no embedded model 'asmnet68' in precision 'int8'.*FaceAligner.from_file"
     ):
         FaceAligner.default("int8")
+    with pytest.raises(ModelError, match=r"no embedded model 'asmnet68_96'"):
+        FaceAligner.default("int8", model="asmnet68_96")
     with pytest.raises(ModelError, match="unknown precision 'int4'"):
         FaceAligner.default("int4")
 
