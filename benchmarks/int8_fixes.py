@@ -67,6 +67,8 @@ def main() -> None:
     parser.add_argument("--eval-count", type=int, default=200)
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--name", default="int8_fixes", help="result file stem")
+    parser.add_argument("--only", action="append", default=[], help="run variants whose name contains this")
     args = parser.parse_args()
     source = load_source(args.model)
     size = source.input_size
@@ -108,6 +110,8 @@ def main() -> None:
         ),
         "aeq a16w8 everywhere": lambda: aeq_variant(float_model, calibration.images, [], True),
     }
+    if args.only:
+        variants = {name: make for name, make in variants.items() if any(part in name for part in args.only)}
     rows = []
     work = Path(tempfile.mkdtemp())
     fp32 = work / "fp32.tflite"
@@ -149,8 +153,8 @@ def main() -> None:
         "rows": rows,
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(args.out / "int8_fixes.json", json.dumps(report, indent=1, default=float))
-    atomic_write_text(args.out / "int8_fixes.md", markdown(report))
+    atomic_write_text(args.out / f"{args.name}.json", json.dumps(report, indent=1, default=float))
+    atomic_write_text(args.out / f"{args.name}.md", markdown(report))
     print(markdown(report))
 
 

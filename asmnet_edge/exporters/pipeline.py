@@ -34,10 +34,20 @@ from asmnet_edge.exporters.graph import TfliteGraph
 from asmnet_edge.exporters.precisions import PRECISIONS, resolve_io
 from asmnet_edge.exporters.recipe import MIN_GOOD_CALIB_COUNT, ExportRecipe
 from asmnet_edge.exporters.source import ModelSource, load_source
+from asmnet_edge.exporters.standard_metadata import (
+    STANDARD_NAME,
+    associated_files_zip,
+    build_standard_metadata,
+)
 from asmnet_edge.runtime.metadata import ModelMetadata, embed_metadata
 from asmnet_edge.runtime.model import LiteModel
 
 MIN_DISTINCT_CALIB_FACES = 150
+# what the standard metadata says of the weights: the default model's data carries research-only terms
+MODEL_LICENCE = (
+    "Code Apache-2.0. Weights trained by asmnet-edge; the default model's training data includes "
+    "BFM-2009-derived renders and dlib (300-W) teacher labels: research use only"
+)
 MAX_LOG_LINES = 2000
 EVAL_SHARE = 0.2  # share of the calibration source's image files held out for evaluation
 
@@ -172,6 +182,14 @@ def _write(path: Path, content: bytes) -> None:
     path.chmod(0o666 & ~umask)
 
 
+def with_standard_metadata(content: bytes, metadata: ModelMetadata, graph: TfliteGraph) -> bytes:
+    """The model with the project's metadata and the standard TFLite metadata, associated files appended."""
+    by_index = {index: name for name, index in graph.outputs.items()}
+    order = [by_index[index] for index in graph.subgraph.outputs if index in by_index]
+    standard = build_standard_metadata(metadata, order, asmnet_edge.__version__, MODEL_LICENCE)
+    return embed_metadata(content, metadata, {STANDARD_NAME: standard}) + associated_files_zip(metadata)
+
+
 def _check_loads(content: bytes, precision: str) -> None:
     """Refuse to write a model the runtime cannot load (e.g. int16x8 scales that overflow)."""
     try:
@@ -247,7 +265,7 @@ def export_model(
         seconds = time.perf_counter() - started
         graph = TfliteGraph(converted.content)
         metadata = _metadata(model, name, graph, calibration)
-        content = embed_metadata(converted.content, metadata)
+        content = with_standard_metadata(converted.content, metadata, graph)
         _check_loads(content, name)
         path = out / f"{stem}{spec.suffix}{'' if io_type == 'float32' else f'_{io_type}io'}.tflite"
         digest = hashlib.sha256(content).hexdigest()

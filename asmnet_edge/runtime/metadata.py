@@ -240,11 +240,13 @@ def _read_file(path: Path) -> bytes:
         raise MetadataError(f"cannot read model file {path}: {err.strerror}") from err
 
 
-def embed_metadata(model: bytes, metadata: ModelMetadata) -> bytes:
-    """Return ``model`` with ``metadata`` stored as the ``asmnet_edge`` metadata entry.
+def embed_metadata(model: bytes, metadata: ModelMetadata, extra: dict[str, bytes] | None = None) -> bytes:
+    """Return ``model`` with ``metadata`` stored as the ``asmnet_edge`` metadata entry (and each of
+    ``extra``, name -> bytes, as an entry of its own, e.g. the standard ``TFLITE_METADATA``).
 
-    Replaces an existing entry. Needs the ``flatbuffers`` package and the TFLite schema that ships in
-    ``ai-edge-litert`` (both installed with the runtime extra). Deterministic: same input, same bytes.
+    Replaces existing entries of those names. Needs the ``flatbuffers`` package and the TFLite schema
+    that ships in ``ai-edge-litert`` (both installed with the runtime extra). Deterministic: same input,
+    same bytes.
     """
     from asmnet_edge._lazy import require
 
@@ -258,14 +260,17 @@ def embed_metadata(model: bytes, metadata: ModelMetadata) -> bytes:
         if getattr(buffer, "offset", 0) and getattr(buffer, "size", 0):
             buffer.data = list(model[buffer.offset : buffer.offset + buffer.size])
             buffer.offset, buffer.size = 0, 0
-    tree.metadata = [item for item in (tree.metadata or []) if item.name != METADATA_NAME.encode()]
-    buffer = schema.BufferT()
-    buffer.data = list(metadata.to_json().encode("utf-8"))
-    tree.buffers.append(buffer)
-    entry = schema.MetadataT()
-    entry.name = METADATA_NAME
-    entry.buffer = len(tree.buffers) - 1
-    tree.metadata.append(entry)
+    entries = {METADATA_NAME: metadata.to_json().encode("utf-8"), **(extra or {})}
+    names = {name.encode() for name in entries}
+    tree.metadata = [item for item in (tree.metadata or []) if item.name not in names]
+    for name, content in entries.items():
+        buffer = schema.BufferT()
+        buffer.data = list(content)
+        tree.buffers.append(buffer)
+        entry = schema.MetadataT()
+        entry.name = name
+        entry.buffer = len(tree.buffers) - 1
+        tree.metadata.append(entry)
     builder = flatbuffers.Builder(len(model) + 4096)
     builder.Finish(tree.Pack(builder), file_identifier=b"TFL3")
     return bytes(builder.Output())

@@ -121,6 +121,25 @@ def test_metadata_reads_without_tensorflow(exported_all) -> None:
     assert out.stdout.strip() == "['fp32', 'fp16', 'int8', 'dynamic', 'int16x8'] False"
 
 
+def test_standard_tflite_metadata_reads_back_without_tensorflow(exported_all) -> None:
+    """The TFLITE_METADATA entry (schema M001) and its associated files, read with no TF in the process."""
+    path = str(exported_all.result.models["int8"].path)
+    code = (
+        "import json, sys; from asmnet_edge.exporters.standard_metadata import read_standard_metadata; "
+        "meta = read_standard_metadata(open(sys.argv[1], 'rb').read()); "
+        "meta['tf'] = 'tensorflow' in sys.modules; print(json.dumps(meta))"
+    )
+    out = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True, check=True)
+    meta = json.loads(out.stdout)
+    assert meta["tf"] is False and meta["name"] == "ASMNet-68" and meta["author"] == "asmnet-edge"
+    assert "research" in meta["license"] and meta["min_parser_version"] == "1.0.1"
+    assert meta["inputs"][0]["name"] == "image" and meta["inputs"][0]["normalisation_std"] == [255.0]
+    assert sorted(item["name"] for item in meta["outputs"]) == ["landmarks", "pose"]
+    lines = meta["files"]["landmark_order.txt"].splitlines()
+    assert len(lines) == 136 and lines[0] == "00_jaw_0_x" and lines[73] == "36_right_eye_0_y"
+    assert meta["files"]["pose_order.txt"].split() == ["yaw", "pitch", "roll"]
+
+
 def test_xnnpack_takes_the_whole_graph(exported_all) -> None:
     from ai_edge_litert.compiled_model import CompiledModel
 
