@@ -78,7 +78,16 @@ def machine_name() -> str:
 
 # random weights: the fidelity gate of the exporter would (rightly) fail them, and their landmark sign
 # cannot be detected; they are exported for size and speed only
-UNTRAINED_EXPORT_ARGS = ("--landmark-sign", "1", "--max-nme-increase", "1e9", "--max-pose-increase", "1e9")
+UNTRAINED_EXPORT_ARGS = (
+    "--landmark-sign",
+    "1",
+    "--max-nme-increase",
+    "1e9",
+    "--max-pose-increase",
+    "1e9",
+    "--max-nme-vs-float",
+    "1e9",
+)
 
 
 def _export(

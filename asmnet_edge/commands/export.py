@@ -89,6 +89,12 @@ def _precision_switches(command: Any) -> Any:
     help="Fail if NME (%, inter-ocular) rises more than this (default per precision).",
 )
 @click.option("--max-pose-increase", type=float, default=None, help="Fail if pose MAE rises more (degrees).")
+@click.option(
+    "--max-nme-vs-float",
+    type=float,
+    default=None,
+    help="Fail if the outputs sit further than this NME (%) from the float model's (default per precision).",
+)
 @click.option("--debug", is_flag=True, default=None, help="Rank the layers that add the most int8 error.")
 @click.option(
     "--float-layers",
@@ -117,6 +123,7 @@ def export(
     io_type: str | None,
     max_nme_increase: float | None,
     max_pose_increase: float | None,
+    max_nme_vs_float: float | None,
     debug: bool | None,
     float_layers: str | None,
     landmark_sign: str | None,
@@ -140,6 +147,7 @@ def export(
         eval_count=eval_count,
         max_nme_increase=max_nme_increase,
         max_pose_increase_deg=max_pose_increase,
+        max_nme_vs_float=max_nme_vs_float,
         debug=debug or None,
         float_layers=tuple(name.strip() for name in float_layers.split(",") if name.strip())
         if float_layers

@@ -283,6 +283,7 @@ def export_model(
             recipe.max_pose_increase_deg
             if recipe.max_pose_increase_deg is not None
             else spec.max_pose_increase_deg,
+            recipe.max_nme_vs_float if recipe.max_nme_vs_float is not None else spec.max_nme_vs_float,
         )
         fidelity = validate(content, keras, eval_set, tolerance)
         report = {

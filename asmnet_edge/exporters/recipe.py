@@ -40,6 +40,7 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
     "eval_count": (int,),
     "max_nme_increase": (int, float, type(None)),
     "max_pose_increase_deg": (int, float, type(None)),
+    "max_nme_vs_float": (int, float, type(None)),
     "debug": (bool,),
     "debug_top_k": (int,),
     "float_layers": (list,),
@@ -52,7 +53,8 @@ class ExportRecipe:
     """Everything that decides what ``asmnet-edge export`` writes.
 
     ``calib``/``eval`` are folders (``None``: the default face set built from installed packages);
-    ``max_nme_increase``/``max_pose_increase_deg`` ``None`` means each precision's default tolerance;
+    ``max_nme_increase``/``max_pose_increase_deg``/``max_nme_vs_float`` ``None`` means each precision's
+    default tolerance;
     ``float_layers`` are Keras layer names kept in float in int8 exports; ``seed`` drives calibration
     sampling and augmentation (same seed, same bytes).
     """
@@ -67,6 +69,7 @@ class ExportRecipe:
     eval_count: int = 100
     max_nme_increase: float | None = None
     max_pose_increase_deg: float | None = None
+    max_nme_vs_float: float | None = None
     debug: bool = False
     debug_top_k: int = 10
     float_layers: tuple[str, ...] = ()
@@ -84,7 +87,7 @@ class ExportRecipe:
         for name in ("calib_count", "eval_count", "debug_top_k"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"recipe field '{name}' must be at least 1, got {getattr(self, name)}")
-        for name in ("max_nme_increase", "max_pose_increase_deg"):
+        for name in ("max_nme_increase", "max_pose_increase_deg", "max_nme_vs_float"):
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise ConfigError(f"recipe field '{name}' must be >= 0, got {value}")

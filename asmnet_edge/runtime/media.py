@@ -64,6 +64,8 @@ class VideoResult:
     output: str | None = None
     tracker: dict[str, Any] = field(default_factory=dict)
     per_frame: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)  # frames that could not be used, and why
+    interrupted: bool = False  # stopped by Ctrl-C: what was processed (and written) is kept
 
     @property
     def fps(self) -> float:
@@ -83,6 +85,8 @@ class VideoResult:
             "output": self.output,
             "tracker": self.tracker,
             "per_frame": self.per_frame,
+            "skipped_frames": self.skipped,
+            "interrupted": self.interrupted,
         }
 
 
@@ -106,15 +110,35 @@ def run_video(
     tracker = FaceTracker(aligner, redetect_interval=redetect_interval, fps=fps_in) if tracking else None
     result = VideoResult(source=str(source))
     writer: Any = None
+    writer_size: tuple[int, ...] | None = None
+    size: tuple[int, ...] | None = None
     start_wall = time.perf_counter()
     try:
         with _maybe_atomic(save_path) as temp_path:
             while max_frames is None or result.frames < max_frames:
-                grabbed, frame = capture.read()
-                if not grabbed:
+                try:
+                    grabbed, frame = capture.read()
+                except KeyboardInterrupt:
+                    result.interrupted = True
+                    break
+                if not grabbed:  # end of the file, or a camera that went away: keep what was done
                     break
                 start = time.perf_counter_ns()
-                faces = tracker.update(frame, color="bgr") if tracker else aligner.predict(frame, color="bgr")
+                try:
+                    if (
+                        tracker is not None
+                        and size is not None
+                        and frame is not None
+                        and frame.shape[:2] != size
+                    ):
+                        tracker.reset()  # the stream changed resolution: boxes of the old size mean nothing
+                    faces = (
+                        tracker.update(frame, color="bgr") if tracker else aligner.predict(frame, color="bgr")
+                    )
+                except InputImageError as err:  # an empty, truncated or odd frame: skip it, say so
+                    result.skipped.append({"read": result.frames + len(result.skipped), "reason": str(err)})
+                    continue
+                size = frame.shape[:2]
                 elapsed = (time.perf_counter_ns() - start) / 1e9
                 result.seconds_pipeline += elapsed
                 result.frames += 1
@@ -130,7 +154,7 @@ def run_video(
                 draw_text(drawn, f"{1.0 / max(elapsed, 1e-9):.0f} fps ({len(faces)} face)")
                 if temp_path is not None:
                     writer = writer or _writer(cv2, temp_path, fps_in, drawn.shape[1], drawn.shape[0])
-                    writer.write(drawn)
+                    writer.write(_fit(cv2, drawn, writer_size := writer_size or drawn.shape[:2]))
                 if show and _show(cv2, drawn):
                     break
             if result.frames == 0:
@@ -148,6 +172,18 @@ def run_video(
         stats = tracker.stats
         result.tracker = {"detections": stats.detections, "lost": stats.lost, "reasons": dict(stats.reasons)}
     return result
+
+
+def _fit(cv2: Any, image: np.ndarray, size: tuple[int, ...]) -> np.ndarray:
+    """A 3-channel BGR frame at the video writer's size (a stream that changes resolution or channel
+    count is scaled and converted to its first frame's shape)."""
+    if image.ndim == 2 or image.shape[2] == 1:
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    elif image.shape[2] == 4:
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    if image.shape[:2] == tuple(size[:2]):
+        return image
+    return cv2.resize(image, (int(size[1]), int(size[0])), interpolation=cv2.INTER_AREA)
 
 
 def _show(cv2: Any, image: np.ndarray) -> bool:

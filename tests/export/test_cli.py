@@ -46,6 +46,8 @@ def test_cli_json_int8_with_float_layers_and_debug(
         "50",
         "--max-pose-increase",
         "50",
+        "--max-nme-vs-float",
+        "50",
         "--out",
         str(out),
         "--json",
@@ -161,7 +163,12 @@ def test_default_calibration_set_needs_no_user_data(tiny_model_path: Path, tmp_p
     from asmnet_edge.exporters.recipe import ExportRecipe
 
     recipe = ExportRecipe(
-        precisions=("int8",), calib_count=32, eval_count=8, max_nme_increase=50.0, max_pose_increase_deg=50.0
+        precisions=("int8",),
+        calib_count=32,
+        eval_count=8,
+        max_nme_increase=50.0,
+        max_pose_increase_deg=50.0,
+        max_nme_vs_float=50.0,
     )
     result = export_model(recipe, tiny_model_path, tmp_path)
     assert result.calibration["source"].startswith("default:skimage")

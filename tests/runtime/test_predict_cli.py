@@ -116,3 +116,53 @@ def test_show_on_a_headless_opencv_is_a_clear_error(clip, micro_int8, monkeypatc
     result = CliRunner().invoke(main, ["predict", "--video", str(clip), "--model", str(micro_int8), "--show"])
     assert result.exit_code == 1
     assert "--show needs an OpenCV build with GUI support" in result.output
+
+
+class _FlakyCamera:
+    """Stands in for cv2.VideoCapture (no camera here): odd frames, a resolution change, then it is gone."""
+
+    def __init__(self, frames: list[np.ndarray]) -> None:
+        self.frames = list(frames)
+
+    def isOpened(self) -> bool:  # noqa: N802 - OpenCV's name
+        return True
+
+    def get(self, prop: int) -> float:
+        return 25.0
+
+    def read(self) -> tuple[bool, np.ndarray | None]:
+        if not self.frames:
+            return False, None  # the camera disappeared mid-stream
+        return True, self.frames.pop(0)
+
+    def release(self) -> None:
+        pass
+
+
+def test_bad_frames_are_skipped_and_reported_and_the_video_is_kept(
+    micro_int8, astronaut, tmp_path, monkeypatch
+):
+    from asmnet_edge.runtime.aligner import FaceAligner
+    from asmnet_edge.runtime.media import run_video
+
+    bgr = np.ascontiguousarray(astronaut[:, :, ::-1])
+    frames = [
+        bgr,
+        np.zeros((0, 0, 3), np.uint8),  # an empty frame
+        cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY),  # grey
+        cv2.cvtColor(bgr, cv2.COLOR_BGR2BGRA),  # 4 channels
+        cv2.resize(bgr, (320, 240)),  # the stream changes resolution
+        bgr,
+    ]
+    monkeypatch.setattr(cv2, "VideoCapture", lambda source: _FlakyCamera(frames))
+    saved = tmp_path / "out.avi"
+    aligner = FaceAligner.from_file(micro_int8, detector=None)
+    result = run_video(aligner, 0, save_path=saved)
+    assert result.frames == 5 and len(result.skipped) == 1, (result.frames, result.skipped)
+    assert "empty" in result.skipped[0]["reason"]
+    monkeypatch.undo()  # the real VideoCapture reads the saved file back
+    capture = cv2.VideoCapture(str(saved))
+    written = 0
+    while capture.read()[0]:
+        written += 1
+    assert written == 5 and not result.interrupted
