@@ -98,6 +98,9 @@ def main() -> None:
         "tf int8, Conv1 in float": lambda: (
             convert(source, "int8", "float32", calibration, ("Conv1",)).content
         ),
+        "tf int8, heads (O_L, O_P) in float": lambda: (
+            convert(source, "int8", "float32", calibration, ("O_L", "O_P")).content
+        ),
         "aeq a8w8": lambda: aeq_variant(float_model, calibration.images, [], False),
         "aeq a8w8, heads a16w8": lambda: aeq_variant(
             float_model, calibration.images, [(".*", "FULLY_CONNECTED")], False
