@@ -126,8 +126,9 @@ def exported_uint8(
     from asmnet_edge.exporters.recipe import load_recipe
 
     calib, _ = face_folders
+    # an untrained model: its int8 outputs sit far from the float ones, which the gate is not tested on here
     recipe = load_recipe("android_int8_uint8io").with_overrides(
-        calib=str(calib), calib_count=24, eval_count=4
+        calib=str(calib), calib_count=24, eval_count=4, max_nme_vs_float=50.0
     )
     first = pipeline.export_model(recipe, tiny_model_path, tmp_path_factory.mktemp("uint8_a"))
     with pytest.MonkeyPatch.context() as patch:

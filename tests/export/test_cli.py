@@ -171,8 +171,9 @@ def test_default_calibration_set_needs_no_user_data(tiny_model_path: Path, tmp_p
         max_nme_vs_float=50.0,
     )
     result = export_model(recipe, tiny_model_path, tmp_path)
-    assert result.calibration["source"].startswith("default:skimage")
-    assert result.calibration["count"] == 32 and result.evaluation["labelled"] is False
+    # the package's own labelled renders first, topped up with photos from installed packages
+    assert result.calibration["source"].startswith("default:bundled-renders+skimage")
+    assert result.calibration["count"] == 32 and result.evaluation["labelled"] is True
     assert "(held-out files)" in result.evaluation["source"]
     meta = json.loads(result.models["int8"].sidecar.read_text())["metadata"]
     assert meta["calibration_source"] == result.calibration["source"] and meta["calibration_count"] == 32
