@@ -5,13 +5,14 @@ network's own output units (crop-normalised, flat ``[x0, y0, ...]``). A predicti
 Mahalanobis distance adds the kept components (``b_i^2 / lambda_i``) and the residual outside them
 (``|r|^2 / residual_variance``, per dimension); divided by the degrees of freedom it is about 1 for
 training-like faces and grows when the network sees something it was not trained on (no face, half a
-face, a crop far off the face). ``score = exp(-max(0, d - 1) / 2)`` maps it to (0, 1], 1 for typical
-faces.
+face, a crop far off the face). ``score = exp(-d / 2)`` maps it to (0, 1]: about 0.6 for typical
+faces and falling for the rest, with no flat top, so that scores rank crops (and a threshold can be
+tuned on them: ``TrackingPolicy.min_score``).
 
 >>> import numpy as np
 >>> model = ShapeModel(np.zeros(4), np.eye(4)[:1], np.array([1.0]), 0.01)
->>> model.score(np.array([0.5, 0.0, 0.0, 0.0]))
-1.0
+>>> round(model.score(np.array([0.5, 0.0, 0.0, 0.0])), 3)
+0.969
 >>> round(model.score(np.array([0.0, 0.5, 0.5, 0.5])), 3) < 0.01
 True
 """
@@ -46,8 +47,8 @@ class ShapeModel:
         return (inside + outside) / len(self.mean)
 
     def score(self, values: np.ndarray) -> float:
-        """Plausibility in (0, 1]: 1 up to a typical distance, then falling exponentially."""
-        return float(math.exp(-max(0.0, self.distance(values) - 1.0) / 2.0))
+        """Plausibility in (0, 1]: ``exp(-distance / 2)``, about 0.6 for a typical face."""
+        return float(math.exp(-self.distance(values) / 2.0))
 
     def to_dict(self) -> dict[str, Any]:
         return {

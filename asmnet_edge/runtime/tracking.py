@@ -57,6 +57,9 @@ class TrackingPolicy:
     spread_range: tuple[float, float] = (1.0 / 1.6, 1.6)
     reanchor_iou: float = 0.6
     match_iou: float = 0.2
+    # share of the last frame-to-frame motion (centre shift and size change) added to the next crop: a
+    # fast face stays inside the crop the network was trained on (0 = crop where the face was)
+    motion_prediction: float = 0.7
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
 
 
@@ -80,6 +83,7 @@ class _Track:
     anchor: Box  # the last detector crop that confirmed this track
     smoother: FaceSmoother
     detected: DetectedBox | None = None  # set on the frame a detection (re)started the track
+    last: Box | None = None  # the landmark box of the previous frame (for the motion prediction)
 
 
 class FaceTracker:
@@ -148,7 +152,9 @@ class FaceTracker:
         self._tracks = [track for track, _ in results]
         faces = []
         for track, face in results:
-            track.box = self.next_box(face)
+            observed = self.next_box(face)
+            track.box = _predict(observed, track.last, self.policy.motion_prediction)
+            track.last = observed
             faces.append(self._smooth(track, face, interval or self.frame_interval))
         self.stats.tracked_faces += len(faces)
         return faces
@@ -171,7 +177,7 @@ class FaceTracker:
                 continue
             track.anchor = crop
             if box_iou(track.box, crop) < self.policy.reanchor_iou:
-                track.box, track.detected = crop, item
+                track.box, track.detected, track.last = crop, item, None
         self._tracks = (self._tracks + fresh)[: max(self.max_faces, len(self._tracks))]
 
     def _matching(self, crop: Box) -> _Track | None:
@@ -195,6 +201,7 @@ class FaceTracker:
             crop, item = max(matches, key=lambda pair: box_iou(pair[0], track.anchor))
             track.box = track.anchor = crop
             track.detected = item
+            track.last = None
             face = self._align(frame, track)
             return face if self.lost_reason(face, frame, track, check_drift=False) is None else None
         if reason == "drift":
@@ -269,6 +276,20 @@ def guard_reason(
     if anchor is not None and _drifted(next_box, anchor, policy):
         return "drift"
     return None
+
+
+def _predict(observed: Box, last: Box | None, share: float) -> Box:
+    """The next crop: this frame's landmark box moved on by ``share`` of the last frame's motion."""
+    if last is None or share <= 0:
+        return observed
+    shift_x = share * ((observed.x0 + observed.x1) - (last.x0 + last.x1)) / 2
+    shift_y = share * ((observed.y0 + observed.y1) - (last.y0 + last.y1)) / 2
+    growth = (observed.width * observed.height) / max(last.width * last.height, 1e-9)
+    scale = float(np.clip(growth, 0.8, 1.25)) ** (share / 2)  # sqrt: area ratio -> side ratio
+    centre_x = (observed.x0 + observed.x1) / 2 + shift_x
+    centre_y = (observed.y0 + observed.y1) / 2 + shift_y
+    half_w, half_h = observed.width * scale / 2, observed.height * scale / 2
+    return Box(centre_x - half_w, centre_y - half_h, centre_x + half_w, centre_y + half_h)
 
 
 def _drifted(box: Box, anchor: Box, policy: TrackingPolicy) -> bool:

@@ -77,7 +77,7 @@ def _run(tracker: FaceTracker, aligner: ScriptedAligner, count: int) -> list[lis
     return results
 
 
-RAW = TrackingPolicy(redetect_interval=0, smoothing=SmoothingConfig(enabled=False))
+RAW = TrackingPolicy(redetect_interval=0, motion_prediction=0.0, smoothing=SmoothingConfig(enabled=False))
 
 
 def test_moving_face_is_tracked_with_few_detections():
@@ -210,3 +210,25 @@ def test_the_cli_and_the_library_share_the_redetect_default():
     option = next(param for param in predict.params if param.name == "redetect_interval")
     assert option.default == DEFAULT_REDETECT_INTERVAL == FaceTracker(ScriptedAligner([])).redetect_interval  # type: ignore[arg-type]
     assert run_video.__defaults__ is not None and DEFAULT_REDETECT_INTERVAL in run_video.__defaults__
+
+
+def test_motion_prediction_keeps_a_fast_face_in_its_crop():
+    """A face moving 40 px a frame: without prediction each crop lags a frame behind it."""
+    truth = [Box(60 + 40 * index, 120, 200 + 40 * index, 280) for index in range(12)]
+    overlaps = {}
+    for share in (0.0, 0.7):
+        aligner = ScriptedAligner(truth)
+        policy = TrackingPolicy(
+            redetect_interval=0,
+            motion_prediction=share,
+            max_shift_drift=1e9,  # no re-anchoring: the crop follows the landmarks alone
+            smoothing=SmoothingConfig(enabled=False),
+        )
+        results = _run(FaceTracker(aligner, policy=policy), aligner, len(truth))  # type: ignore[arg-type]
+        crops = [
+            expand_box(landmark_box(UNIT_FACE * [b.width, b.height] + [b.x0, b.y0]), 0.05) for b in truth
+        ]
+        overlaps[share] = np.mean(
+            [box_iou(faces[0].box, crop) for faces, crop in zip(results[2:], crops[2:], strict=True) if faces]
+        )
+    assert overlaps[0.7] > overlaps[0.0] + 0.1, overlaps

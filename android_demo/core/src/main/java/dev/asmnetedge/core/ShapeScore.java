@@ -7,8 +7,8 @@ import java.util.Map;
  * How face-like a predicted shape is, from the PCA shape model in the metadata: the same formula as
  * Python's {@code asmnet_edge.runtime.shape_score.ShapeModel}. The squared Mahalanobis distance (kept
  * components plus the residual outside them) per degree of freedom is about 1 for training-like faces;
- * {@code score = exp(-max(0, d - 1) / 2)} is 1 for typical faces and falls toward 0 for crops the
- * network does not recognise as a face.
+ * {@code score = exp(-d / 2)} is about 0.6 for typical faces and falls toward 0 for crops the network
+ * does not recognise as a face.
  */
 public final class ShapeScore {
     private final double[] mean;
@@ -58,7 +58,7 @@ public final class ShapeScore {
 
     /** Plausibility in (0, 1]. */
     public double score(double[] values) {
-        return Math.exp(-Math.max(0.0, distance(values) - 1.0) / 2.0);
+        return Math.exp(-distance(values) / 2.0);
     }
 
     /** Strict parse of the metadata's {@code shape_model} object. */
