@@ -128,7 +128,12 @@ def exported_uint8(
     calib, _ = face_folders
     # an untrained model: its int8 outputs sit far from the float ones, which the gate is not tested on here
     recipe = load_recipe("android_int8_uint8io").with_overrides(
-        calib=str(calib), calib_count=24, eval_count=4, max_nme_vs_float=50.0
+        calib=str(calib),
+        calib_count=24,
+        eval_count=4,
+        max_nme_increase=50.0,
+        max_pose_increase_deg=50.0,
+        max_nme_vs_float=50.0,
     )
     first = pipeline.export_model(recipe, tiny_model_path, tmp_path_factory.mktemp("uint8_a"))
     with pytest.MonkeyPatch.context() as patch:
