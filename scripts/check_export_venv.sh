@@ -37,4 +37,5 @@ done
 TF_CPP_MIN_LOG_LEVEL=3 "$VENV/bin/asmnet-edge" export --int8 --max-nme-vs-float 10 --out "$WORK/models" \
   --json > "$WORK/result.json"
 [[ -s "$WORK/models/asmnet68_int8.tflite" ]] || { echo "no int8 model written" >&2; exit 1; }
-tail -n 1 "$WORK/result.json"
+# one line: the export's JSON result, compacted
+"$VENV/bin/python" -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))))' "$WORK/result.json"
