@@ -17,7 +17,7 @@ import shutil
 import sys
 from pathlib import Path
 
-FILES = ("last.weights.h5", "pca.npz", "config.json", "log.csv")
+FILES = ("last.weights.h5", "pca.npz", "config.json", "log.csv", "holdout_log.csv")
 
 
 def epochs_done(folder: Path) -> int:
