@@ -17,9 +17,11 @@ same frame when (``TrackingPolicy``):
 
 A detection that overlaps a track re-anchors it; when the track's crop and the detection disagree
 (IoU < ``reanchor_iou``) the crop is replaced by the detection's and the face re-aligned on the same
-frame. A track whose guard fired and that no detection confirms ends, except when only drift fired and
-the face still scores well (the detector misses turned heads that the landmarks still follow): then the
-track goes on and its anchor moves to the current crop. Faces of a video are smoothed by a One-Euro
+frame. When a guard fired, a single-face track moves to the detection even if they no longer overlap
+(it drifted off the face). A track whose guard fired and that no detection confirms ends, except when
+only drift fired, the detector found nothing and the face still scores well (the detector misses
+turned heads that the landmarks still follow): then the track goes on and its anchor moves to the
+current crop. Faces of a video are smoothed by a One-Euro
 filter (``asmnet_edge.runtime.smoothing``); the crops follow the unsmoothed landmarks, so smoothing adds
 no lag to tracking itself.
 
@@ -191,14 +193,20 @@ class FaceTracker:
     def _recover(
         self, frame: Frame, track: _Track, reason: str, found: list[tuple[Box, DetectedBox]]
     ) -> Face | None:
-        """A guard fired: re-align from a confirming detection, keep a well-scored drift, or give up."""
+        """A guard fired: re-align from a confirming detection, keep a well-scored drift, or give up.
+
+        With one face tracked, a detection anywhere is the face: a track that drifted off it (so far
+        that they no longer overlap) moves to it. With several, only an overlapping detection counts.
+        """
         matches = [
             (crop, item)
             for crop, item in found
             if max(box_iou(crop, track.box), box_iou(crop, track.anchor)) >= self.policy.match_iou
         ]
+        if not matches and found and self.max_faces == 1:
+            matches = found
         if matches:
-            crop, item = max(matches, key=lambda pair: box_iou(pair[0], track.anchor))
+            crop, item = max(matches, key=lambda pair: (box_iou(pair[0], track.anchor), pair[0].width))
             track.box = track.anchor = crop
             track.detected = item
             track.last = None

@@ -232,3 +232,13 @@ def test_motion_prediction_keeps_a_fast_face_in_its_crop():
             [box_iou(faces[0].box, crop) for faces, crop in zip(results[2:], crops[2:], strict=True) if faces]
         )
     assert overlaps[0.7] > overlaps[0.0] + 0.1, overlaps
+
+
+def test_a_single_face_track_that_drifted_off_moves_to_the_detection():
+    """The face jumps by more than a crop (a cut, a fast turn): the drifted track follows the detector."""
+    truth = [Box(100, 100, 230, 250)] * 5 + [Box(420, 200, 550, 350)] * 5
+    aligner = ScriptedAligner(truth)
+    results = _run(FaceTracker(aligner, policy=RAW), aligner, len(truth))  # type: ignore[arg-type]
+    assert all(len(faces) == 1 for faces in results)
+    crop = expand_box(landmark_box(UNIT_FACE * [130, 150] + [420, 200]), 0.05)
+    assert box_iou(results[5][0].box, crop) > 0.9 and results[5][0].detector_box is not None
