@@ -4,10 +4,11 @@ restore it into a run folder elsewhere.
     python scripts/training_state.py save runs/main128 training_state/main128      # before a session ends
     python scripts/training_state.py restore training_state/main128 runs/main128   # on the next machine
 
-Saved: the latest ``checkpoint/`` (model + optimiser + epoch: what ``asmnet-edge train`` resumes from),
-``last.weights.h5``, ``pca.npz``, ``config.json`` and ``log.csv``: about 23 MB for ASMNet at alpha 1.0.
-Older checkpoints and the best-validation weights are not kept. Restore refuses to overwrite a run folder
-that is further along than the saved state.
+Saved: ``last.weights.h5`` (the latest epoch's weights), ``pca.npz``, ``config.json``, ``log.csv`` and
+``holdout_log.csv``: about 6 MB for ASMNet at alpha 1.0. The optimiser checkpoint (three times the
+weights) stays behind: ``asmnet-edge train`` resumes from the weights and the epoch count of ``log.csv``
+(schedule continued, Adam's moments restarted). Restore refuses to overwrite a run folder that is
+further along than the saved state.
 """
 
 from __future__ import annotations
@@ -28,29 +29,13 @@ def epochs_done(folder: Path) -> int:
         return len(list(csv.DictReader(stream)))
 
 
-def latest_checkpoint(folder: Path) -> list[Path]:
-    index = folder / "checkpoint" / "checkpoint"
-    if not index.is_file():
-        raise SystemExit(f"{folder} has no checkpoint/ (is it an asmnet-edge training run?)")
-    first = index.read_text().splitlines()[0]  # model_checkpoint_path: "ckpt-12"
-    name = first.split(":", 1)[1].strip().strip('"')
-    return [index, *sorted((folder / "checkpoint").glob(name + ".*"))]
-
-
 def copy_state(source: Path, target: Path) -> None:
-    checkpoint_files = latest_checkpoint(source)
+    if not (source / "last.weights.h5").is_file():
+        raise SystemExit(f"{source} has no last.weights.h5 (is it an asmnet-edge training run?)")
     staging = target.with_name(target.name + ".partial")
     if staging.exists():
         shutil.rmtree(staging)
-    (staging / "checkpoint").mkdir(parents=True)
-    index, *data = checkpoint_files
-    for path in data:
-        shutil.copy2(path, staging / "checkpoint" / path.name)
-    # the index names only the checkpoint that travels (the manager would look for the older ones)
-    name = data[0].name.split(".")[0]
-    (staging / "checkpoint" / index.name).write_text(
-        f'model_checkpoint_path: "{name}"\nall_model_checkpoint_paths: "{name}"\n'
-    )
+    staging.mkdir(parents=True)
     for name in FILES:
         if (source / name).is_file():
             shutil.copy2(source / name, staging / name)

@@ -124,6 +124,24 @@ def occluder_mask(rng: np.random.Generator, size: int, centre: np.ndarray, scale
     return mask.astype(bool)
 
 
+def maybe_occlude(
+    rng: np.random.Generator, image: np.ndarray, points: np.ndarray, probability: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """With ``probability``, draw an occluder near a random inner landmark; returns the image and which
+    of the 68 points it covers. Sized from the inner points only, so that the image never depends on
+    how the jaw is labelled."""
+    occluded = np.zeros(len(points), dtype=bool)
+    if rng.random() >= probability:
+        return image, occluded
+    size = image.shape[0]
+    inner = points[17:]
+    centre = points[int(rng.integers(17, 68))]
+    mask = occluder_mask(rng, size, centre, float(np.ptp(inner, axis=0).max()))
+    image = np.where(mask[:, :, None], occluder_fill(rng, size), image)
+    cells = np.clip(np.round(points).astype(int), 0, size - 1)
+    return image, mask[cells[:, 1], cells[:, 0]]
+
+
 def occluder_fill(rng: np.random.Generator, size: int) -> np.ndarray:
     """Texture for an occluder: a photo crop, noise, or a flat colour."""
     choice = rng.random()

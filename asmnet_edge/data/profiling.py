@@ -312,14 +312,7 @@ def make_sample(
     visible = _visible(points3, points, depth)
     alpha = rgba[:, :, 3:4].astype(np.float32) / 255.0
     image = alpha * rgba[:, :, :3] + (1 - alpha) * _synth_augment.background(rng, size)
-    occluded = np.zeros(68, dtype=bool)
-    if rng.random() < 0.2:
-        inner = points[17:]
-        centre = points[int(rng.integers(17, 68))]
-        mask = _synth_augment.occluder_mask(rng, size, centre, float(np.ptp(inner, axis=0).max()))
-        image = np.where(mask[:, :, None], _synth_augment.occluder_fill(rng, size), image)
-        cells = np.clip(np.round(points).astype(int), 0, size - 1)
-        occluded = mask[cells[:, 1], cells[:, 0]]
+    image, occluded = _synth_augment.maybe_occlude(rng, image, points, 0.2)
     pixels = _synth_augment.photometric(rng, image)
     if rng.random() < 0.5:
         pixels = np.ascontiguousarray(pixels[:, ::-1])

@@ -183,17 +183,7 @@ def make_sample(index: int, seed: int, size: int) -> _folder.Sample:
     face = render_view(view, size)
     alpha = face.rgba[:, :, 3:4].astype(np.float32) / 255.0
     image = alpha * face.rgba[:, :, :3] + (1 - alpha) * _synth_augment.background(rng, size)
-    occluded = np.zeros(68, dtype=bool)
-    if rng.random() < 0.25:
-        # inner points only, so that the image never depends on how the jaw is labelled
-        inner = face.points[17:]
-        box = inner.max(axis=0) - inner.min(axis=0)
-        centre = face.points[int(rng.integers(17, 68))]
-        mask = _synth_augment.occluder_mask(rng, size, centre, float(box.max()))
-        fill = _synth_augment.occluder_fill(rng, size)
-        image = np.where(mask[:, :, None], fill, image)
-        cols = np.clip(np.round(face.points).astype(int), 0, size - 1)
-        occluded = mask[cols[:, 1], cols[:, 0]]
+    image, occluded = _synth_augment.maybe_occlude(rng, image, face.points, 0.25)
     pixels = _synth_augment.photometric(rng, image)
     points, surface_jaw, visible = face.points, face.surface_jaw, face.visible
     yaw, pitch, roll = view["pose"]

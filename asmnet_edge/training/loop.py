@@ -134,10 +134,18 @@ def train(config: TrainConfig, progress: Callable[[str], None] | None = None) ->
     epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
     checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, epoch=epoch_var)
     manager = tf.train.CheckpointManager(checkpoint, str(out / "checkpoint"), max_to_keep=2)
+    log = _read_log(out / "log.csv")
     if manager.latest_checkpoint:
         checkpoint.restore(manager.latest_checkpoint).expect_partial()
         say(f"resuming after epoch {int(epoch_var.numpy())} from {manager.latest_checkpoint}")
-    log = _read_log(out / "log.csv")
+    elif log and (out / "last.weights.h5").is_file():
+        # a run carried to another machine without its optimiser checkpoint (training_state.py): the
+        # weights and the epoch count continue, the learning-rate schedule too; Adam's moments restart
+        model.load_weights(str(out / "last.weights.h5"))
+        optimizer.build(model.trainable_variables)
+        optimizer.iterations.assign(len(log) * steps)
+        epoch_var.assign(len(log))
+        say(f"resuming after epoch {len(log)} from last.weights.h5 (no optimiser checkpoint: Adam restarts)")
     alpha_var = tf.Variable(2.0, dtype=tf.float32, trainable=False)
 
     @tf.function(reduce_retracing=True)

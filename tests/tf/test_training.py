@@ -115,3 +115,19 @@ def test_batchnorm_recalibration_matches_batch_statistics(tmp_path: Path) -> Non
     batch_variance = np.var(np.asarray(conv), axis=(0, 1, 2))
     np.testing.assert_allclose(np.asarray(layer.moving_variance), batch_variance, rtol=0.35, atol=1e-4)
     assert layer.momentum == pytest.approx(0.999)  # restored afterwards
+
+
+def test_resume_from_weights_alone_on_another_machine(run, tmp_path: Path) -> None:
+    """training_state.py carries weights, PCA, config and logs, not the optimiser checkpoint."""
+    import shutil
+
+    config, _ = run
+    moved = tmp_path / "moved"
+    shutil.copytree(config.out, moved, ignore=shutil.ignore_patterns("checkpoint"))
+    with open(moved / "log.csv", newline="") as stream:
+        done = len(list(csv.DictReader(stream)))
+    longer = TrainConfig(**{**config.to_dict(), "data": config.data, "out": str(moved), "epochs": done + 1})
+    messages: list[str] = []
+    result = train(longer, progress=messages.append)
+    assert [int(row["epoch"]) for row in result.log] == list(range(1, done + 2))
+    assert any(f"resuming after epoch {done} from last.weights.h5" in line for line in messages)
