@@ -16,11 +16,12 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from asmnet_edge._lazy import require
 from asmnet_edge.errors import ConfigError, ExportError
 from asmnet_edge.exporters.calibration import CropSet
+from asmnet_edge.exporters.converter import new_converter
+from asmnet_edge.exporters.debug import debug_int8
 from asmnet_edge.exporters.graph import TfliteGraph
-from asmnet_edge.exporters.precisions import PRECISIONS, configure_converter
+from asmnet_edge.exporters.precisions import PRECISIONS
 from asmnet_edge.exporters.source import ModelSource
 from asmnet_edge.runtime.contract import INPUT_NAME, OUTPUT_NAMES
 
@@ -68,14 +69,6 @@ def captured_output(log: list[str]) -> Iterator[None]:
                 sys.stderr.write(text)
 
 
-def new_converter(source: ModelSource, precision: str, io_type: str, calibration: CropSet | None) -> object:
-    """A ``TFLiteConverter`` for ``source.model`` set up for ``precision`` (see the precision table)."""
-    tf = require("tensorflow", extra="export", purpose="converting models to TFLite")
-    converter = tf.lite.TFLiteConverter.from_keras_model(source.model)
-    dataset = calibration.representative_dataset() if calibration is not None else None
-    return configure_converter(converter, precision, io_type, dataset)
-
-
 def convert(
     source: ModelSource,
     precision: str,
@@ -99,8 +92,6 @@ def convert(
     try:
         with captured_output(log):
             if float_layers or debug_top_k:
-                from asmnet_edge.exporters.debug import debug_int8
-
                 result = debug_int8(source, io_type, calibration, float_layers, debug_top_k)  # type: ignore[arg-type]
                 content = (
                     result.content

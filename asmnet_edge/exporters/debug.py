@@ -21,6 +21,7 @@ import numpy as np
 from asmnet_edge._lazy import require
 from asmnet_edge.errors import ConfigError
 from asmnet_edge.exporters.calibration import CropSet
+from asmnet_edge.exporters.converter import new_converter
 from asmnet_edge.exporters.graph import TfliteGraph
 from asmnet_edge.exporters.source import ModelSource
 
@@ -57,8 +58,6 @@ def debug_int8(
     top_k: int,
 ) -> DebugResult:
     """Calibrate once; keep ``float_layers`` in float; rank the ``top_k`` worst layers if asked."""
-    from asmnet_edge.exporters.convert import new_converter
-
     tf = require("tensorflow", extra="export", purpose="the quantisation debugger")
     if float_layers and io_type != "float32":
         raise ConfigError("float layers need float32 model inputs/outputs (--io float32)")
