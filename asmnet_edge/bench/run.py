@@ -6,6 +6,7 @@ A device that fails mid-run stops the timing; the rows measured so far are kept 
 carries the device's error, so the caller can still write every report file.
 
 >>> from asmnet_edge.bench.config import BenchConfig
+from asmnet_edge.bench.connect import open_target
 >>> report = run_bench(BenchConfig(models=("asmnet68_int8.tflite",), threads=(1, 2)))  # doctest: +SKIP
 >>> report.models[0].latency_for(1)["median_ms"]  # doctest: +SKIP
 3.9
@@ -22,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from asmnet_edge.bench.config import BenchConfig
+from asmnet_edge.bench.connect import open_target
 from asmnet_edge.bench.results import BenchReport, ModelResult
 from asmnet_edge.bench.static import describe_model
-from asmnet_edge.bench.targets import open_target, parse_target
+from asmnet_edge.bench.targets import parse_target
 from asmnet_edge.errors import AsmnetEdgeError, DeviceError
 
 Progress = Callable[[str], None]

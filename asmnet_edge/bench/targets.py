@@ -183,16 +183,3 @@ class RunnerTarget:
         done = self.transport.run(argv, f"timing {model.name}")
         self.transport.run(["rm", "-f", "--", remote_model], "removing a copied model")
         return parse_runner_output(done.stdout, done.returncode, self.label)
-
-
-def open_target(config: BenchConfig) -> Any:
-    """The target object for ``config.target`` (use it as a context manager)."""
-    spec = parse_target(config.target)
-    if spec.kind == "local":
-        return LocalTarget(config)
-    if spec.kind == "ssh":
-        destination = transports.SshDestination(spec.user, spec.host or "", spec.port or 22)
-        return RunnerTarget(config, transports.SshTransport(destination, config.remote), "ssh")
-    from asmnet_edge.bench.adb import open_adb_target
-
-    return open_adb_target(config, spec.serial)
