@@ -7,7 +7,7 @@ that neither imports the other both ways.
 >>> from asmnet_edge.bench.config import BenchConfig
 >>> with open_target(BenchConfig(models=("m.tflite",))) as target:  # doctest: +SKIP
 ...     target.info["backend"]
-'litert'
+'ai_edge_litert'
 """
 
 from __future__ import annotations

@@ -10,17 +10,17 @@ numbers (labelled as such: they are not measurements of this project).
 >>> DeviceProfile.from_dict({"name": "x", "kind": "ssh", "cores": 4, "thread": [1]})  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-asmnet_edge.errors.ConfigError: device profile 'x': unknown keys ['thread']; known keys: benchmark_binary, ...
+asmnet_edge.errors.ConfigError: device profile 'x': unknown key 'thread'; known keys: benchmark_binary, ...
 """
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from asmnet_edge._config import load_dataclass, read_json
 from asmnet_edge.errors import ConfigError
 
 PROFILE_KINDS = ("local", "ssh", "adb")
@@ -62,36 +62,11 @@ class DeviceProfile:
                 ) from err
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DeviceProfile:
-        """Strict load: unknown keys and wrong types are :class:`ConfigError`."""
+    def from_dict(cls, data: Any, what: str | None = None) -> DeviceProfile:
+        """Strict load (:func:`asmnet_edge._config.load_dataclass`): unknown keys and wrong types are
+        :class:`ConfigError`."""
         name = data.get("name", "?") if isinstance(data, dict) else "?"
-        if not isinstance(data, dict):
-            raise ConfigError("a device profile must be a JSON object")
-        known = sorted(item.name for item in fields(cls))
-        unknown = sorted(set(data) - set(known))
-        if unknown:
-            raise ConfigError(
-                f"device profile {name!r}: unknown keys {unknown}; known keys: {', '.join(known)}"
-            )
-        values = dict(data)
-        if "threads" in values:
-            if not isinstance(values["threads"], list) or not all(
-                isinstance(v, int) for v in values["threads"]
-            ):
-                raise ConfigError(f"device profile {name!r}: threads must be a list of integers")
-            values["threads"] = tuple(values["threads"])
-        reference = values.get("reference", {})
-        if not isinstance(reference, dict) or not all(
-            isinstance(v, (int, float)) for v in reference.values()
-        ):
-            raise ConfigError(f"device profile {name!r}: reference must map labels to milliseconds")
-        for key, kind in (("name", str), ("kind", str), ("cores", int), ("python", str)):
-            if key in values and not isinstance(values[key], kind):
-                raise ConfigError(f"device profile {name!r}: {key} must be a {kind.__name__}")
-        try:
-            return cls(**values)
-        except TypeError as err:
-            raise ConfigError(f"device profile {name!r}: {err}") from err
+        return load_dataclass(cls, data, what or f"device profile {name!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return {item.name: getattr(self, item.name) for item in fields(self)} | {
@@ -99,16 +74,18 @@ class DeviceProfile:
         }
 
 
+PACKAGED_PROFILES = Path(__file__).resolve().parent / "devices"  # package data, in every install
+
+
 def profile_dirs() -> list[Path]:
-    """Where ``--device NAME`` looks: $ASMNET_DEVICE_PROFILES, ./benchmarks/devices, the repo's copy."""
+    """Where ``--device NAME`` looks: the folders of $ASMNET_DEVICE_PROFILES, then the packaged profiles."""
     dirs = [Path(entry) for entry in os.environ.get("ASMNET_DEVICE_PROFILES", "").split(os.pathsep) if entry]
-    dirs.append(Path.cwd() / "benchmarks" / "devices")
-    dirs.append(Path(__file__).resolve().parents[2] / "benchmarks" / "devices")
+    dirs.append(PACKAGED_PROFILES)
     return dirs
 
 
 def load_profile(name_or_path: str | os.PathLike[str]) -> DeviceProfile:
-    """Load a profile from a JSON path, or by name (``pi4`` -> ``benchmarks/devices/pi4.json``)."""
+    """Load a profile from a JSON path, or by name (``pi4`` -> ``asmnet_edge/bench/devices/pi4.json``)."""
     candidate = Path(name_or_path)
     if candidate.suffix != ".json":
         found = [folder / f"{candidate.name}.json" for folder in profile_dirs()]
@@ -118,8 +95,4 @@ def load_profile(name_or_path: str | os.PathLike[str]) -> DeviceProfile:
             {path.stem for folder in profile_dirs() if folder.is_dir() for path in folder.glob("*.json")}
         )
         raise ConfigError(f"no device profile {str(name_or_path)!r}: give a .json path or one of {names}")
-    try:
-        data = json.loads(candidate.read_text(encoding="utf-8"))
-    except ValueError as err:
-        raise ConfigError(f"device profile {candidate} is not valid JSON: {err}") from err
-    return DeviceProfile.from_dict(data)
+    return DeviceProfile.from_dict(read_json(candidate, "device profile"), f"device profile {candidate}")

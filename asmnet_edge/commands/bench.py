@@ -32,7 +32,7 @@ def _human(report: Any, written: list[str]) -> str:
     "--device",
     "device",
     default=None,
-    help="Device profile: a name in benchmarks/devices (pi4, pi5, "
+    help="Device profile: a packaged name (pi4, pi5, "
     "android_midrange, local) or a .json path; sets threads, taskset, python, benchmark_model.",
 )
 @click.option(

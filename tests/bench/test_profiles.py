@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from asmnet_edge.bench.profiles import DeviceProfile, load_profile
+from asmnet_edge.bench.profiles import PACKAGED_PROFILES, DeviceProfile, load_profile, profile_dirs
 from asmnet_edge.errors import ConfigError
 
-DEVICES = Path(__file__).resolve().parents[2] / "benchmarks" / "devices"
+DEVICES = PACKAGED_PROFILES
 
 
 def test_committed_profiles_load_and_label_reference_figures() -> None:
@@ -40,13 +40,15 @@ def _profile(tmp_path: Path, **changes: object) -> Path:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"thread": [1]}, "unknown keys \\['thread'\\]"),
+        ({"thread": [1]}, "board.json: unknown key 'thread'"),
         ({"threads": [1, 8]}, "exceed its 4 cores"),
         ({"kind": "telnet"}, "kind must be one of"),
         ({"taskset_mask": "big"}, "taskset_mask must be hex"),
-        ({"threads": "1,2"}, "threads must be a list of integers"),
-        ({"reference": {"fp32": "fast"}}, "reference must map labels to milliseconds"),
-        ({"cores": "4"}, "cores must be a int"),
+        ({"threads": "1,2"}, "key 'threads' must be list, got str '1,2'"),
+        ({"threads": [1, "4"]}, "key 'threads\\[1\\]' must be int, got str '4'"),
+        ({"reference": {"fp32": "fast"}}, "key 'reference.fp32' must be number, got str 'fast'"),
+        ({"cores": "4"}, "key 'cores' must be int, got str '4'"),
+        ({"kind": "ssh"} | {"name": None}, "key 'name' must be str, got NoneType None"),
     ],
 )
 def test_strict_loading(tmp_path: Path, changes: dict, message: str) -> None:
@@ -67,3 +69,14 @@ def test_profile_is_frozen() -> None:
     profile = DeviceProfile.from_dict({"name": "x", "kind": "local", "cores": 2})
     with pytest.raises(AttributeError):
         profile.cores = 8  # type: ignore[misc]
+
+
+def test_own_profiles_folder_comes_before_the_packaged_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = {"name": "pi4", "kind": "ssh", "cores": 4, "threads": [2], "description": "my own pi4"}
+    (tmp_path / "pi4.json").write_text(json.dumps(data))
+    monkeypatch.setenv("ASMNET_DEVICE_PROFILES", str(tmp_path))
+    assert profile_dirs() == [tmp_path, PACKAGED_PROFILES]
+    assert load_profile("pi4").description == "my own pi4"
+    assert load_profile("pi5").name == "pi5"  # still found in the package
