@@ -9,44 +9,24 @@ default. CLI flags override recipe fields (:meth:`ExportRecipe.with_overrides`).
 >>> ExportRecipe.from_dict({"precision": ["int8"]})  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-asmnet_edge.errors.ConfigError: unknown recipe key 'precision': allowed keys are calib, ..., precisions, seed
+asmnet_edge.errors.ConfigError: recipe: unknown key 'precision'; known keys: calib, ..., precisions, seed
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from asmnet_edge._config import load_dataclass, read_json
 from asmnet_edge.errors import ConfigError
 from asmnet_edge.exporters.precisions import DEFAULT_PRECISIONS, IO_TYPES, check_precisions
 from asmnet_edge.exporters.presets import PRESETS
 
 CALIB_FORMATS = ("300w", "wflw", "images")
 MIN_GOOD_CALIB_COUNT = 100
-
-# JSON type of every field: the strict loader checks values against this table
-_JSON_TYPES: dict[str, tuple[type, ...]] = {
-    "description": (str,),
-    "precisions": (list,),
-    "io": (str,),
-    "calib": (str, type(None)),
-    "calib_format": (str,),
-    "calib_count": (int,),
-    "eval": (str, type(None)),
-    "eval_count": (int,),
-    "max_nme_increase": (int, float, type(None)),
-    "max_pose_increase_deg": (int, float, type(None)),
-    "max_nme_vs_float": (int, float, type(None)),
-    "debug": (bool,),
-    "debug_top_k": (int,),
-    "float_layers": (list,),
-    "seed": (int,),
-}
-
 
 @dataclass(frozen=True)
 class ExportRecipe:
@@ -100,29 +80,14 @@ class ExportRecipe:
             )
 
     @classmethod
-    def from_dict(cls, data: Any, base_dir: Path | None = None) -> ExportRecipe:
-        """Strict load; relative ``calib``/``eval`` paths are resolved against ``base_dir``."""
-        if not isinstance(data, dict):
-            raise ConfigError("an export recipe must be a JSON object")
-        allowed = sorted(_JSON_TYPES)
-        for key, value in data.items():
-            if key not in _JSON_TYPES:
-                raise ConfigError(f"unknown recipe key {key!r}: allowed keys are {', '.join(allowed)}")
-            expected = _JSON_TYPES[key]
-            wrong_bool = isinstance(value, bool) and bool not in expected
-            if wrong_bool or not isinstance(value, expected):
-                names = " or ".join("null" if kind is type(None) else kind.__name__ for kind in expected)
-                raise ConfigError(f"recipe key {key!r} must be {names}, got {type(value).__name__} {value!r}")
-            if isinstance(value, list) and not all(isinstance(item, str) for item in value):
-                raise ConfigError(f"recipe key {key!r} must be a list of strings, got {value!r}")
-        values = dict(data)
+    def from_dict(cls, data: Any, base_dir: Path | None = None, what: str = "recipe") -> ExportRecipe:
+        """Strict load (:func:`asmnet_edge._config.load_dataclass`); relative ``calib``/``eval``
+        paths are resolved against ``base_dir``."""
+        values = dict(data) if isinstance(data, dict) else data
         for key in ("calib", "eval"):
-            if base_dir is not None and isinstance(values.get(key), str):
+            if base_dir is not None and isinstance(values, dict) and isinstance(values.get(key), str):
                 values[key] = str((base_dir / values[key]).resolve())
-        for key in ("precisions", "float_layers"):
-            if key in values:
-                values[key] = tuple(values[key])
-        return cls(**values)
+        return load_dataclass(cls, values, what)
 
     def with_overrides(self, **overrides: Any) -> ExportRecipe:
         """A copy with the given fields replaced; ``None`` values mean "not given" and are skipped."""
@@ -162,13 +127,4 @@ def load_recipe(source: str | os.PathLike[str]) -> ExportRecipe:
             f"recipe {str(source)!r} is neither a JSON file nor a packaged preset "
             f"(presets: {', '.join(preset_names())})"
         )
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"cannot read recipe {path}: {err}") from err
-    except ValueError as err:
-        raise ConfigError(f"recipe {path} is not valid JSON: {err}") from err
-    try:
-        return ExportRecipe.from_dict(data, base_dir=path.parent)
-    except ConfigError as err:
-        raise ConfigError(f"recipe {path}: {err}") from err
+    return ExportRecipe.from_dict(read_json(path, "recipe"), base_dir=path.parent, what=f"recipe {path}")

@@ -22,19 +22,20 @@ def test_unknown_key_names_the_key_and_the_allowed_ones(tmp_path: Path) -> None:
     path.write_text(json.dumps({"precisions": ["int8"], "calib_cont": 200}))
     with pytest.raises(ConfigError) as err:
         load_recipe(path)
-    assert "unknown recipe key 'calib_cont'" in str(err.value)
+    assert f"recipe {path}: unknown key 'calib_cont'" in str(err.value)
     assert "calib_count" in str(err.value) and str(path) in str(err.value)
 
 
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"calib_count": "300"}, "recipe key 'calib_count' must be int, got str '300'"),
-        ({"calib_count": True}, "recipe key 'calib_count' must be int, got bool True"),
-        ({"precisions": "int8"}, "recipe key 'precisions' must be list, got str"),
+        ({"calib_count": "300"}, "recipe: key 'calib_count' must be int, got str '300'"),
+        ({"calib_count": True}, "recipe: key 'calib_count' must be int, got bool True"),
+        ({"precisions": "int8"}, "recipe: key 'precisions' must be list, got str"),
+        ({"max_nme_increase": "1"}, "recipe: key 'max_nme_increase' must be number or null, got str"),
         ({"precisions": ["int4"]}, "unknown precision(s) ['int4']"),
         ({"io": "int16"}, "recipe field 'io' is 'int16'"),
-        ({"float_layers": [1]}, "recipe key 'float_layers' must be a list of strings"),
+        ({"float_layers": [1]}, "recipe: key 'float_layers[0]' must be str, got int 1"),
         ({"calib_count": 0}, "recipe field 'calib_count' must be at least 1"),
         ({"float_layers": ["O_L"], "io": "uint8"}, "float_layers keeps layers in float"),
         ({"max_nme_increase": -1}, "recipe field 'max_nme_increase' must be >= 0"),
