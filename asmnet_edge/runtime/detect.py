@@ -23,6 +23,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from asmnet_edge._config import load_dataclass, read_json
 from asmnet_edge.errors import ConfigError
 from asmnet_edge.runtime.contract import CROP_MARGIN
 from asmnet_edge.runtime.geometry import Box
@@ -108,14 +109,9 @@ class BoxMap:
         return json.dumps(asdict(self), indent=1, sort_keys=True)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> BoxMap:
-        known = set(cls.__dataclass_fields__)
-        unknown = sorted(set(data) - known)
-        if unknown or "name" not in data:
-            raise ConfigError(
-                f"box map: unknown keys {unknown} or missing 'name'; expected keys {sorted(known)}"
-            )
-        return cls(**data)
+    def from_dict(cls, data: Any, what: str = "box map") -> BoxMap:
+        """Strict load (:func:`asmnet_edge._config.load_dataclass`)."""
+        return load_dataclass(cls, data, what)
 
     @classmethod
     def load(cls, name_or_path: str | Path) -> BoxMap:
@@ -123,14 +119,10 @@ class BoxMap:
         path = Path(name_or_path)
         if not path.suffix:
             path = BOX_MAP_DIR / f"{name_or_path}.json"
-        try:
-            return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except OSError as err:
-            raise ConfigError(
-                f"cannot read box map {path}: {err.strerror}; fit one with fit_box_map"
-            ) from err
-        except ValueError as err:
-            raise ConfigError(f"box map {path} is not valid JSON: {err}") from err
+        if not path.is_file():
+            shipped = ", ".join(sorted(item.stem for item in BOX_MAP_DIR.glob("*.json")))
+            raise ConfigError(f"cannot read box map {path}: no such file (shipped maps: {shipped})")
+        return cls.from_dict(read_json(path, "box map"), f"box map {path}")
 
 
 IDENTITY_MAP = BoxMap(name="identity", fit={"note": "not fitted: the detector box is used as the crop"})

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import json
 import struct
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from asmnet_edge._config import load_dataclass
 from asmnet_edge.errors import MetadataError
 from asmnet_edge.runtime.contract import (
     CROP_MARGIN,
@@ -109,8 +110,9 @@ class ModelMetadata:
         return json.dumps(self.to_dict(), sort_keys=True, indent=1)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ModelMetadata:
-        """Strict load: an unknown key or a newer schema version is an error."""
+    def from_dict(cls, data: Any) -> ModelMetadata:
+        """Strict load (:func:`asmnet_edge._config.load_dataclass`): an unknown key, a wrong type or
+        another schema version is a :class:`MetadataError`."""
         if not isinstance(data, dict):
             raise MetadataError("metadata must be a JSON object")
         version = data.get("schema_version")
@@ -119,20 +121,7 @@ class ModelMetadata:
                 f"metadata schema version {version!r} is not supported by this asmnet-edge "
                 f"(it reads version {SCHEMA_VERSION}): upgrade asmnet-edge or re-export the model"
             )
-        known = {item.name for item in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise MetadataError(f"unknown metadata keys {unknown}: re-export the model with this version")
-        values = dict(data)
-        for key in ("input_quant", "landmarks_quant", "pose_quant"):
-            if key in values:
-                values[key] = QuantParams(**values[key])
-        if "pose_order" in values:
-            values["pose_order"] = tuple(values["pose_order"])
-        try:
-            return cls(**values)
-        except TypeError as err:
-            raise MetadataError(f"malformed metadata: {err}") from err
+        return load_dataclass(cls, data, "metadata", MetadataError)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> ModelMetadata:

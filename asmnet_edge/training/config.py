@@ -7,9 +7,11 @@ True
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
+from asmnet_edge._config import load_dataclass, read_json
 from asmnet_edge.errors import ConfigError
 
 # fields that may change when a run is resumed (the rest must match the saved run; the run folder
@@ -75,17 +77,19 @@ class TrainConfig:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
-        known = {item.name for item in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(f"unknown training config keys {unknown}; known keys: {sorted(known)}")
-        values = dict(data)
-        values["data"] = tuple(values.get("data", ()))
-        values["holdout"] = tuple(values.get("holdout", ()))
-        # runs saved before these fields existed used the paper's head L2 and the default augmentation
-        values.setdefault("head_l2", 0.01)
-        return cls(**values)
+    def from_dict(cls, data: Any, what: str = "training config") -> TrainConfig:
+        """Strict load (:func:`asmnet_edge._config.load_dataclass`): unknown keys, missing ``data``/``out``
+        and wrong types are :class:`ConfigError` naming the key."""
+        values = dict(data) if isinstance(data, dict) else data
+        if isinstance(values, dict):
+            # runs saved before head_l2 existed used the paper's head L2
+            values.setdefault("head_l2", 0.01)
+        return load_dataclass(cls, values, what)
+
+    @classmethod
+    def load(cls, path: str | Path) -> TrainConfig:
+        """A run's saved ``config.json``; a missing, invalid or foreign file is a :class:`ConfigError`."""
+        return cls.from_dict(read_json(path, "training config"), f"training config {path}")
 
     def differences(self, other: TrainConfig) -> list[str]:
         """Fields that differ from ``other`` and may not change across a resume."""

@@ -296,7 +296,7 @@ def _check_resume(out: Path, config: TrainConfig) -> None:
     saved = out / "config.json"
     if not saved.exists():
         return
-    previous = TrainConfig.from_dict(json.loads(saved.read_text()))
+    previous = TrainConfig.load(saved)
     changed = config.differences(previous)
     if changed:
         raise ConfigError(

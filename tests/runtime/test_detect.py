@@ -92,8 +92,12 @@ def test_box_map_apply_and_strict_loading(tmp_path):
         DetectedBox(0, 0, 100, 100), 0.1
     )
     assert wider.as_list() == pytest.approx([-10.0, -10.0, 110.0, 110.0])
-    with pytest.raises(ConfigError, match=r"unknown keys \['scale'\]"):
+    with pytest.raises(ConfigError, match="box map: unknown key 'scale'; known keys: crop_margin, fit, name"):
         BoxMap.from_dict({"name": "t", "scale": 2})
+    with pytest.raises(ConfigError, match="box map: missing key 'name'"):
+        BoxMap.from_dict({"scale_x": 2})
+    with pytest.raises(ConfigError, match="box map: key 'offset_x' must be number, got str"):
+        BoxMap.from_dict({"name": "t", "offset_x": "0.1"})
     with pytest.raises(ConfigError, match="cannot read box map"):
         BoxMap.load(tmp_path / "none.json")
     (tmp_path / "bad.json").write_text("{")

@@ -37,7 +37,9 @@ def test_json_round_trip_and_canonical_bytes() -> None:
     ("change", "message"),
     [
         ({"schema_version": 99}, "schema version 99 is not supported"),
-        ({"colour": "RGB"}, "unknown metadata keys \\['colour'\\]"),
+        ({"colour": "RGB"}, "metadata: unknown key 'colour'; known keys: alpha, "),
+        ({"input_size": "224"}, "metadata: key 'input_size' must be int, got str '224'"),
+        ({"input_quant": {"dtype": "int8", "scal": 0.1}}, "unknown key 'input_quant.scal'"),
         ({"precision": "int4"}, "unknown precision 'int4'"),
         ({"landmark_sign": 0.5}, "landmark_sign must be"),
     ],
