@@ -35,19 +35,16 @@ def load_predictor(model: str | Path | None, num_threads: int = 1) -> tuple[Any,
         lite = LiteModel.from_file(model, num_threads=num_threads)
         return lite.run, lite.metadata.num_landmarks, lite.metadata.input_size
     from asmnet_edge.model import load_default
+    from asmnet_edge.model.asmnet import predict_crops
     from asmnet_edge.model.io import load_asmnet
     from asmnet_edge.runtime.contract import POSE_SCALE_DEG
 
     loaded = load_default() if model is None else load_asmnet(model)
 
     def run(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        landmarks, poses = [], []
-        for start in range(0, len(images), 32):
-            outputs = loaded.model(images[start : start + 32].astype(np.float32) / 255.0, training=False)
-            landmarks.append(np.asarray(outputs["landmarks"]))
-            poses.append(np.asarray(outputs["pose"]) * POSE_SCALE_DEG)
-        values = np.concatenate(landmarks).reshape(len(images), -1, 2)
-        return denormalise_landmarks(values, loaded.input_size, loaded.landmark_sign), np.concatenate(poses)
+        values, poses = predict_crops(loaded.model, images)
+        points = values.reshape(len(images), -1, 2)
+        return denormalise_landmarks(points, loaded.input_size, loaded.landmark_sign), poses * POSE_SCALE_DEG
 
     return run, loaded.num_landmarks, loaded.input_size
 

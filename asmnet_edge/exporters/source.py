@@ -17,11 +17,9 @@ from typing import Any
 import numpy as np
 
 from asmnet_edge.errors import ModelError
-from asmnet_edge.model.asmnet import describe
+from asmnet_edge.model.asmnet import describe, predict_crops
 from asmnet_edge.runtime.contract import INPUT_NAME, OUTPUT_NAMES, POSE_SCALE_DEG
 from asmnet_edge.runtime.geometry import denormalise_landmarks
-
-INPUT_SCALE = np.float32(1.0 / 255.0)  # the same float32 factor LiteModel uses
 
 
 @dataclass(frozen=True)
@@ -39,19 +37,10 @@ class ModelSource:
     # the training run's PCA as a ShapeModel dict, when a pca.npz sits beside the weights
     shape_model: dict[str, Any] | None = None
 
-    def predict_raw(self, crops: np.ndarray, batch_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
-        """Network outputs for uint8 crops (N, S, S, 3): (N, 2n) landmark values, (N, 3) pose values."""
-        landmarks, poses = [], []
-        for start in range(0, len(crops), batch_size):
-            batch = crops[start : start + batch_size].astype(np.float32) * INPUT_SCALE
-            outputs = self.model(batch, training=False)
-            landmarks.append(np.asarray(outputs["landmarks"], dtype=np.float64))
-            poses.append(np.asarray(outputs["pose"], dtype=np.float64))
-        return np.concatenate(landmarks), np.concatenate(poses)
-
     def predict(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Landmarks in crop pixels (N, n, 2) and pose in degrees (N, 3), like ``LiteModel.run``."""
-        values, poses = self.predict_raw(crops)
+        """Landmarks in crop pixels (N, n, 2) and pose in degrees (N, 3) of uint8 crops, like
+        ``LiteModel.run``."""
+        values, poses = predict_crops(self.model, crops)
         points = denormalise_landmarks(values.reshape(len(crops), -1, 2), self.input_size, self.landmark_sign)
         return points, poses * POSE_SCALE_DEG
 
@@ -115,12 +104,13 @@ def shape_model_from(pca_path: Path | None, source: ModelSource) -> dict[str, An
 
 def from_keras(
     model: Any,
-    landmark_sign: float = 1.0,
+    landmark_sign: float | None = None,
     sign_source: str = "given",
     path: str = "",
     alpha: float | None = None,
 ) -> ModelSource:
-    """Wrap an in-memory Keras ASMNet (checks its input/output names).
+    """Wrap an in-memory Keras ASMNet (checks its input/output names); without ``landmark_sign``, the
+    sign (and without ``alpha``, the width) is the model's own config (+1 for a plain functional model).
 
     >>> from asmnet_edge.model.asmnet import build_asmnet  # doctest: +SKIP
     >>> from_keras(build_asmnet(68, 0.35, 96)).input_size  # doctest: +SKIP
@@ -136,8 +126,12 @@ def from_keras(
     input_names = [tensor.name.split(":")[0] for tensor in model.inputs]
     if len(input_names) != 1 or not input_names[0].startswith(INPUT_NAME):
         raise ModelError(f"model '{model.name}' must have one input named '{INPUT_NAME}', got {input_names}")
+    if landmark_sign is None:
+        landmark_sign = float(getattr(model, "landmark_sign", 1.0))
+        sign_source = "model" if hasattr(model, "landmark_sign") else sign_source
     if landmark_sign not in (1.0, -1.0):
         raise ModelError(f"landmark_sign must be +1 or -1, got {landmark_sign}")
+    alpha = getattr(model, "alpha", alpha) if alpha is None else alpha
     if alpha is None:
         from asmnet_edge.model.io import BLOCK15_CHANNELS
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from asmnet_edge._lazy import require
 from asmnet_edge.errors import ModelError
-from asmnet_edge.runtime.contract import INPUT_NAME
 
 TAP_LAYERS = (
     "block_1_project_BN",
@@ -32,6 +33,7 @@ LANDMARKS_LAYER = "O_L"
 POSE_LAYER = "O_P"
 SUPPORTED_ALPHAS = (0.35, 0.5, 0.75, 1.0, 1.3, 1.4)
 HEAD_L2 = 0.01  # the paper's L2 factor on both heads (kernel and bias)
+INPUT_SCALE = np.float32(1.0 / 255.0)  # uint8 pixels -> the network's [0, 1], as LiteModel scales them
 
 
 def keras_module() -> Any:
@@ -46,12 +48,15 @@ def build_asmnet(
     input_size: int = 224,
     dropout: float = 0.3,
     head_l2: float = HEAD_L2,
+    landmark_sign: float = 1.0,
 ) -> Any:
-    """Build an untrained ASMNet as a Keras functional model.
+    """Build an untrained ASMNet: a Keras functional model of class
+    :class:`asmnet_edge.model.network.ASMNet`, whose config holds these arguments.
 
     The input is named ``image`` (RGB in [0, 1], ``input_size`` square); outputs are a dict
     ``{"landmarks": (batch, 2 * num_landmarks), "pose": (batch, 3)}``. ``head_l2`` is the L2 factor on the
-    heads' kernels and biases (the paper's 0.01 by default; 0 for none).
+    heads' kernels and biases (the paper's 0.01 by default; 0 for none). ``landmark_sign`` records how
+    the landmark outputs are normalised (+1: ``(u - S/2) / S``, -1: ``(S/2 - u) / S``).
 
     >>> build_asmnet(68).count_params()  # doctest: +SKIP
     1439507
@@ -62,32 +67,29 @@ def build_asmnet(
         raise ModelError(f"alpha must be one of {SUPPORTED_ALPHAS} (MobileNetV2 widths), got {alpha}")
     if input_size < 32 or input_size % 32:
         raise ModelError(f"input_size must be a multiple of 32, at least 32; got {input_size}")
-    keras = keras_module()
-    image = keras.Input(shape=(input_size, input_size, 3), name=INPUT_NAME)
-    backbone = keras.applications.MobileNetV2(
-        input_tensor=image, alpha=alpha, include_top=False, weights=None
-    )
-    pooled = [
-        keras.layers.GlobalAveragePooling2D(name=f"tap_{index}_gap")(backbone.get_layer(name).output)
-        for index, name in enumerate(TAP_LAYERS)
-    ]
-    shallow = keras.layers.Concatenate(name="taps_shallow")(pooled[:3])
-    deep = keras.layers.Concatenate(name="taps_deep")(pooled[3:])
-    features = keras.layers.Concatenate(name="taps")([shallow, deep])
-    features = keras.layers.Dropout(dropout, name="taps_dropout")(features)
-    regulariser = keras.regularizers.L2(head_l2) if head_l2 > 0 else None
-    landmarks = keras.layers.Dense(
-        2 * num_landmarks,
-        name=LANDMARKS_LAYER,
-        kernel_regularizer=regulariser,
-        bias_regularizer=regulariser,
-    )(features)
-    pose = keras.layers.Dense(
-        3, name=POSE_LAYER, kernel_regularizer=regulariser, bias_regularizer=regulariser
-    )(features)
-    return keras.Model(
-        inputs=image, outputs={"landmarks": landmarks, "pose": pose}, name=f"asmnet_{num_landmarks}"
-    )
+    if landmark_sign not in (1.0, -1.0):
+        raise ModelError(f"landmark_sign must be +1 or -1, got {landmark_sign}")
+    from asmnet_edge.model.network import ASMNet
+
+    return ASMNet(num_landmarks, float(alpha), input_size, float(landmark_sign), dropout, head_l2)
+
+
+def predict_crops(model: Any, crops: np.ndarray, batch_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """The Keras model's raw outputs on uint8 crops (N, S, S, 3): landmark values (N, 2n) and pose
+    values (N, 3), float64, in batches; pixels are scaled by the float32 1/255 that LiteModel uses.
+
+    >>> model = build_asmnet(68, alpha=0.35, input_size=96)  # doctest: +SKIP
+    >>> values, poses = predict_crops(model, np.zeros((2, 96, 96, 3), np.uint8))  # doctest: +SKIP
+    >>> values.shape, poses.shape  # doctest: +SKIP
+    ((2, 136), (2, 3))
+    """
+    landmarks, poses = [], []
+    for start in range(0, len(crops), batch_size):
+        batch = np.asarray(crops[start : start + batch_size]).astype(np.float32) * INPUT_SCALE
+        outputs = model(batch, training=False)
+        landmarks.append(np.asarray(outputs["landmarks"], dtype=np.float64))
+        poses.append(np.asarray(outputs["pose"], dtype=np.float64))
+    return np.concatenate(landmarks), np.concatenate(poses)
 
 
 def describe(model: Any) -> dict[str, int]:

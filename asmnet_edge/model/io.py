@@ -4,7 +4,8 @@ Keras 3 cannot deserialise a Keras-2 MobileNetV2 ``.h5`` (its DepthwiseConv2D co
 ``groups``), so every format is loaded the same way: rebuild the architecture with
 :func:`build_asmnet` and load the weights by layer name. The shape (landmarks, width) is read from the
 weights themselves; the landmark sign convention comes from the run's ``config.json`` when there is
-one, else it is detected on real face crops (the chin must come out below the eyes).
+one, else it is detected on real face crops (the chin must come out below the eyes). A ``.keras``
+archive of the :class:`~asmnet_edge.model.network.ASMNet` class carries all of it in its own config.
 
 >>> loaded = load_asmnet("runs/default/asmnet.weights.h5")  # doctest: +SKIP
 >>> loaded.num_landmarks, loaded.landmark_sign  # doctest: +SKIP
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from asmnet_edge.errors import ModelError
-from asmnet_edge.model.asmnet import LANDMARKS_LAYER, build_asmnet, describe
+from asmnet_edge.model.asmnet import LANDMARKS_LAYER, build_asmnet, describe, predict_crops
 
 # block_15's projection has 160 * alpha channels (rounded to a multiple of 8): it identifies the width
 BLOCK15_CHANNELS = {56: 0.35, 80: 0.5, 120: 0.75, 160: 1.0, 208: 1.3, 224: 1.4}
@@ -48,8 +49,19 @@ class LoadedASMNet:
     alpha: float
     input_size: int
     landmark_sign: float
-    sign_source: str  # "config", "detected" or "given"
+    sign_source: str  # "model" (a .keras' own config), "config" (config.json), "detected" or "given"
     path: Path | None = None
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """The network's part of the training run's ``config.json`` that sits beside weights-only files
+    (the file's other keys are the training loop's, checked by ``TrainConfig.load``)."""
+
+    num_landmarks: int
+    alpha: float
+    input_size: int
+    landmark_sign: float
 
 
 def load_model(path: str | Path, **options: Any) -> Any:
@@ -64,56 +76,81 @@ def load_asmnet(
 ) -> LoadedASMNet:
     """Load an ASMNet from ``.keras``, ``.weights.h5`` or a reference Keras-2 ``.h5`` (full or weights).
 
+    A ``.keras`` saved by this package carries its own config (landmarks, width, input size, sign).
+    Weights-only files take them from the training run's ``config.json`` beside them when there is one
+    (a corrupt one is an error), else from the weight shapes, with the sign detected on face crops.
     Raises :class:`ModelError` for a missing, corrupt or non-ASMNet file, naming what was expected.
     """
     source = Path(path)
     if not source.is_file():
         raise ModelError(f"model file {source} does not exist")
-    config = _run_config(source)
     if source.suffix == ".keras":
         model = _load_keras_archive(source)
-        facts = describe(model)
-        alpha = float(config.get("alpha", _alpha_of_model(model)))
-    elif source.name.endswith(".weights.h5"):
-        shape = _keras3_weights_shape(source)
-        size = input_size or int(config.get("input_size", 224))
-        model = build_asmnet(shape["num_landmarks"], shape["alpha"], size)
-        _load_h5_weights(model, source)
-        facts = describe(model)
-        alpha = shape["alpha"]
+        if hasattr(model, "landmark_sign"):  # an ASMNet: its config says everything
+            origin = "model" if landmark_sign is None else "given"
+            model.landmark_sign = model.landmark_sign if landmark_sign is None else float(landmark_sign)
+            return LoadedASMNet(
+                model, model.num_landmarks, model.alpha, model.input_size, model.landmark_sign, origin, source
+            )
+        # a plain functional archive (saved before the ASMNet class): read it as weights are read
+        config = run_config(source)
+        alpha = _alpha_of_model(model)
     elif source.suffix in (".h5", ".hdf5"):
-        shape = _h5_shape(source)
-        size = input_size or int(config.get("input_size", shape.get("input_size", 224)))
+        config = run_config(source)
+        keras3 = source.name.endswith(".weights.h5")
+        shape = _keras3_weights_shape(source) if keras3 else _h5_shape(source)
+        if config is not None and (config.num_landmarks, config.alpha) != (
+            shape["num_landmarks"],
+            shape["alpha"],
+        ):
+            raise ModelError(
+                f"{source.parent / 'config.json'} says {config.num_landmarks} landmarks at alpha "
+                f"{config.alpha:g} but {source.name} holds {shape['num_landmarks']} at alpha "
+                f"{shape['alpha']:g}: keep each run's weights beside its own config.json"
+            )
+        size = input_size or (config.input_size if config else int(shape.get("input_size", 224)))
         model = build_asmnet(shape["num_landmarks"], shape["alpha"], size)
         _load_h5_weights(model, source)
-        facts = describe(model)
         alpha = shape["alpha"]
     else:
         raise ModelError(f"{source}: unsupported model file; expected .keras, .weights.h5 or a Keras-2 .h5")
+    facts = describe(model)
     if landmark_sign is not None:
         sign, origin = float(landmark_sign), "given"
-    elif "landmark_sign" in config:
-        sign, origin = float(config["landmark_sign"]), "config"
+    elif config is not None:
+        sign, origin = config.landmark_sign, "config"
     else:
         sign, origin = detect_landmark_sign(model), "detected"
+    if hasattr(model, "landmark_sign"):
+        model.landmark_sign = sign  # saved as .keras, the model then says it itself
     return LoadedASMNet(model, facts["num_landmarks"], alpha, facts["input_size"], sign, origin, source)
 
 
-def _run_config(source: Path) -> dict[str, Any]:
-    """The training run's ``config.json`` beside the weights, if any."""
-    candidate = source.parent / "config.json"
-    if candidate.exists():
-        try:
-            return dict(json.loads(candidate.read_text()))
-        except ValueError:
-            return {}
-    return {}
+def run_config(weights: Path) -> RunConfig | None:
+    """The network facts of the training run's ``config.json`` beside ``weights`` (None if absent).
+
+    A config.json that is not valid JSON, lacks one of the facts or has a wrong type or an impossible
+    sign is a :class:`ModelError` naming the file and key: never a silent fallback to guessing.
+    """
+    from asmnet_edge._config import load_dataclass, read_json
+
+    candidate = weights.parent / "config.json"
+    if not candidate.exists():
+        return None
+    data = read_json(candidate, "the training config beside the weights", ModelError)
+    what = f"{candidate} (the training config beside {weights.name})"
+    if not isinstance(data, dict):
+        raise ModelError(f"{what} must be a JSON object")
+    facts = {key: data[key] for key in RunConfig.__dataclass_fields__ if key in data}
+    config = load_dataclass(RunConfig, facts, what, ModelError)
+    if config.landmark_sign not in (1.0, -1.0):
+        raise ModelError(f"{what}: landmark_sign must be +1 or -1, got {config.landmark_sign}")
+    return config
 
 
 def _load_keras_archive(source: Path) -> Any:
-    from asmnet_edge.model.asmnet import keras_module
+    from asmnet_edge.model.network import keras  # registers the ASMNet class for deserialisation
 
-    keras = keras_module()
     try:
         return keras.saving.load_model(source, compile=False)
     except Exception as err:  # Keras raises many types for a bad archive; one message for the user
@@ -261,8 +298,8 @@ def detect_landmark_sign(model: Any, crops: np.ndarray | None = None) -> float:
     if facts["num_landmarks"] != 68:
         raise ModelError("automatic sign detection knows the 68-point layout only: pass the sign explicitly")
     images = crops if crops is not None else face_crops_for_sign(facts["input_size"])
-    outputs = model(images.astype(np.float32) / 255.0, training=False)
-    points = np.asarray(outputs["landmarks"]).reshape(len(images), -1, 2)
+    values, _ = predict_crops(model, images)
+    points = values.reshape(len(images), -1, 2)
     gap = points[:, CHIN, 1] - points[:, EYES, 1].mean(axis=1)
     if np.abs(gap).mean() < 0.05 or np.sign(gap).min() != np.sign(gap).max():
         raise ModelError(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -117,3 +119,47 @@ def test_untrained_weights_refuse_sign_detection() -> None:
     head.set_weights([np.zeros_like(w) for w in head.get_weights()])
     with pytest.raises(ModelError, match="cannot tell"):
         detect_landmark_sign(model, np.zeros((2, 96, 96, 3), np.uint8))
+
+
+def test_keras_archive_carries_its_config(tmp_path) -> None:
+    model = build_asmnet(68, alpha=0.35, input_size=96, landmark_sign=-1.0)
+    path = tmp_path / "asmnet.keras"
+    model.save(path)
+    (tmp_path / "config.json").write_text("{ not read for an archive that says it all")
+    loaded = load_asmnet(path)
+    assert (loaded.num_landmarks, loaded.alpha, loaded.input_size) == (68, 0.35, 96)
+    assert (loaded.landmark_sign, loaded.sign_source) == (-1.0, "model")
+    assert type(loaded.model).__name__ == "ASMNet" and loaded.model.get_config()["alpha"] == 0.35
+    batch = np.random.default_rng(0).uniform(size=(1, 96, 96, 3)).astype(np.float32)
+    np.testing.assert_allclose(loaded.model(batch)["pose"], model(batch)["pose"], atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ("{", "is not valid JSON"),
+        ('{"num_landmarks": 68, "alpha": 0.35, "input_size": 96}', "missing key 'landmark_sign'"),
+        (
+            '{"num_landmarks": 68, "alpha": 0.35, "input_size": "96", "landmark_sign": 1}',
+            "key 'input_size' must be int, got str '96'",
+        ),
+        ('{"num_landmarks": 68, "alpha": 0.35, "input_size": 96, "landmark_sign": 0}', "must be \\+1 or -1"),
+        ('{"num_landmarks": 68, "alpha": 1.0, "input_size": 96, "landmark_sign": 1}', "at alpha 1 but"),
+    ],
+)
+def test_config_json_beside_weights_is_read_strictly(tmp_path, config: str, message: str) -> None:
+    path = tmp_path / "asmnet.weights.h5"
+    build_asmnet(68, alpha=0.35, input_size=96).save_weights(str(path))
+    (tmp_path / "config.json").write_text(config)
+    with pytest.raises(ModelError, match=message):
+        load_asmnet(path)
+
+
+def test_weights_with_their_run_config(tmp_path) -> None:
+    path = tmp_path / "asmnet.weights.h5"
+    build_asmnet(68, alpha=0.35, input_size=96).save_weights(str(path))
+    run = {"data": ["x"], "out": "runs/x", "num_landmarks": 68, "alpha": 0.35, "input_size": 96}
+    (tmp_path / "config.json").write_text(json.dumps({**run, "landmark_sign": -1.0}))
+    loaded = load_asmnet(path)
+    assert (loaded.input_size, loaded.landmark_sign, loaded.sign_source) == (96, -1.0, "config")
+    assert loaded.model.landmark_sign == -1.0  # saved as .keras, it would say so itself
