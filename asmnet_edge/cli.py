@@ -1,12 +1,19 @@
 """``asmnet-edge``: a thin click group whose subcommands are imported only when invoked.
 
-Each subcommand lives in ``asmnet_edge.commands.<name>`` and calls one library function.
+Each subcommand lives in ``asmnet_edge.commands.<name>`` and calls one library function. The grammar
+is the same on every subcommand: ``--json`` prints exactly one JSON object on stdout (an error too),
+``--model`` names the model, ``--data``/``--format`` a labelled dataset, ``--fp32/--fp16/--int8/...``
+switch the precision, ``--threads N`` (repeat it where several are measured), ``--out DIR`` is where
+the command writes.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
+import sys
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -27,33 +34,80 @@ HELP = {
     "data": "Make training data: synthetic renders and teacher labels.",
     "export": "Export to TFLite (fp32, fp16, int8, ...) with metadata and a fidelity check.",
     "predict": "Landmarks and head pose on images, a video or a camera.",
-    "bench": "Benchmark models: MACs, size, latency, memory, accuracy; local, SSH or adb.",
+    "bench": "Benchmark models: MACs, size, latency, memory, accuracy; local, SSH or adb; the suite.",
 }
 
 
 class LazyGroup(click.Group):
-    """A group that imports a subcommand's module only when that subcommand runs."""
+    """A group that imports a subcommand's module only when that subcommand runs.
+
+    ``commands`` maps names to ``"module:attribute"``; with ``default_command``, arguments that do not
+    start with a subcommand's name go to that one (``asmnet-edge bench --model m.tflite`` runs
+    ``bench run``).
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        commands_table: dict[str, str] | None = None,
+        commands_help: dict[str, str] | None = None,
+        default_command: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.table = SUBCOMMANDS if commands_table is None else commands_table
+        self.table_help = HELP if commands_help is None else commands_help
+        self.default_command = default_command
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return [name for name in SUBCOMMANDS if _available(name)]
+        return [name for name in self.table if _available(self.table[name])]
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in SUBCOMMANDS or not _available(cmd_name):
+        if cmd_name not in self.table or not _available(self.table[cmd_name]):
             return None
-        module_name, attribute = SUBCOMMANDS[cmd_name].split(":")
+        module_name, attribute = self.table[cmd_name].split(":")
         command: click.Command = getattr(importlib.import_module(module_name), attribute)
         return command
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if self.default_command is not None and not (
+            args and (args[0] in self.table or args[0] in ctx.help_option_names)
+        ):
+            args = [self.default_command, *args]
+        return super().parse_args(ctx, args)
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, HELP[name]) for name in self.list_commands(ctx)]
+        rows = [(name, self.table_help[name]) for name in self.list_commands(ctx)]
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
 
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """With ``--json``, a usage error is one JSON object on stdout too (and click's exit code)."""
+        argv = list(sys.argv[1:] if args is None else args)
+        if "--json" not in argv or not standalone_mode:
+            return super().main(argv, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            return super().main(argv, prog_name, complete_var, False, **extra)
+        except click.ClickException as err:
+            click.echo(
+                json.dumps({"ok": False, "error": err.format_message(), "error_type": type(err).__name__})
+            )
+            sys.exit(err.exit_code)
+        except click.Abort:
+            click.echo(json.dumps({"ok": False, "error": "aborted", "error_type": "Abort"}))
+            sys.exit(1)
 
-def _available(name: str) -> bool:
-    module_name = SUBCOMMANDS[name].split(":")[0]
-    return importlib.util.find_spec(module_name) is not None
+
+def _available(target: str) -> bool:
+    return importlib.util.find_spec(target.split(":")[0]) is not None
 
 
 @click.group(cls=LazyGroup)
@@ -63,4 +117,4 @@ def main() -> Any:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -1,4 +1,4 @@
-"""Fit a detector's box map on labelled faces and write ``box_maps/<detector>.json``.
+"""Fit a detector's box map on labelled faces; the runtime reads it from ``runtime/box_maps/``.
 
 For every labelled face the detector runs exactly as FaceAligner runs it (on the downscaled copy);
 the detection that overlaps the face best is paired with the target crop, the tight landmark box
@@ -6,16 +6,19 @@ grown by ``crop_margin``. The four map parameters (centre offset and size scale 
 detector box) are the least-squares constants over those pairs; the residuals and the IoU between
 the mapped box and the target are stored in the JSON next to them.
 
-    python -m asmnet_edge.runtime.fit_box_map --detector blazeface \\
+    asmnet-edge bench fit-box-map --detector blazeface \\
         --data /work/data/synth_train --data /work/data/teacher_train
 
-This is a tool (it reads datasets with ``asmnet_edge.data``); the runtime only reads its JSON.
+A tool of the benchmark layer (it reads datasets with ``asmnet_edge.data``); the runtime only reads
+the JSON it writes.
+
+>>> pairs, sources = labelled_pairs(["data/synth_train"], limit=100, seed=0)  # doctest: +SKIP
+>>> fit_box_map(make_detector("haar", box_map=IDENTITY_MAP), pairs).fit["iou_mapped_mean"]  # doctest: +SKIP
+0.83
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -23,13 +26,16 @@ from typing import Any
 
 import numpy as np
 
-from asmnet_edge._atomic import atomic_write_text
+from asmnet_edge.data.dataset import load_image_rgb, read_dataset
+from asmnet_edge.errors import DataError
 from asmnet_edge.runtime.contract import CROP_MARGIN
-from asmnet_edge.runtime.detect import BOX_MAP_DIR, IDENTITY_MAP, BoxMap, DetectedBox, Detector, box_iou
+from asmnet_edge.runtime.detect import BoxMap, DetectedBox, Detector, box_iou
 from asmnet_edge.runtime.geometry import Box, expand_box, landmark_box
 from asmnet_edge.runtime.image import detection_copy, prepare_image
 
 MIN_IOU = 0.3
+MIN_DETECTED = 10
+DEFAULT_LIMIT = 1500  # faces drawn per folder
 PARAMS = ("offset_x", "offset_y", "scale_x", "scale_y")
 
 
@@ -68,8 +74,11 @@ def fit_box_map(
         params.append(relative_params(best[1], target))
         targets.append(target)
         detections.append(best[1])
-    if len(params) < 10:
-        raise ValueError(f"only {len(params)} labelled faces were detected: too few to fit a box map")
+    if len(params) < MIN_DETECTED:
+        raise DataError(
+            f"only {len(params)} of {len(pairs)} labelled faces were detected: too few to fit a box map "
+            f"(at least {MIN_DETECTED}); give more or larger faces with --data"
+        )
     table = np.array(params)
     # least squares of a constant = the mean; residuals are reported per parameter
     mean = table.mean(axis=0)
@@ -102,45 +111,18 @@ def fit_box_map(
     return replace(fitted, fit=fit)
 
 
-def _pairs(
-    folders: Sequence[str], limit: int, seed: int
+def labelled_pairs(
+    folders: Sequence[str], limit: int = DEFAULT_LIMIT, seed: int = 0, fmt: str = "300w"
 ) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[str]]:
-    from asmnet_edge.data.dataset import load_image_rgb, read_dataset
-
+    """``(rgb image, landmarks)`` pairs: up to ``limit`` faces per folder (0: all), a seeded draw."""
     pairs: list[tuple[np.ndarray, np.ndarray]] = []
     sources: list[str] = []
     rng = np.random.default_rng(seed)
     for folder in folders:
-        samples = read_dataset(folder, fmt="300w")
+        samples = read_dataset(folder, fmt=fmt)
         chosen = rng.permutation(len(samples))[:limit] if limit else range(len(samples))
         for index in chosen:
             sample = samples[int(index)]
             pairs.append((load_image_rgb(sample.image_path), sample.landmarks))
         sources.append(f"{Path(folder).name} ({len(chosen)} of {len(samples)})")
     return pairs, sources
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--detector", default="blazeface", choices=("blazeface", "haar"))
-    parser.add_argument("--data", action="append", required=True, help="300W-style folder (repeatable)")
-    parser.add_argument("--limit", type=int, default=1500, help="faces drawn per folder (0: all)")
-    parser.add_argument(
-        "--margin", type=float, default=CROP_MARGIN, help="crop_margin of the models it serves"
-    )
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args(argv)
-    from asmnet_edge.runtime.aligner import make_detector
-
-    pairs, sources = _pairs(args.data, args.limit, args.seed)
-    detector = make_detector(args.detector, box_map=IDENTITY_MAP)
-    fitted = fit_box_map(detector, pairs, crop_margin=args.margin, sources=sources)
-    out = args.out or BOX_MAP_DIR / f"{args.detector}.json"
-    atomic_write_text(out, fitted.to_json() + "\n")
-    print(fitted.to_json())
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -77,7 +77,7 @@ class BenchConfig:
         if unknown:
             raise ConfigError(f"unknown peers {unknown}: expected some of {PEERS}")
         if self.peers and self.accuracy_data is None:
-            raise ConfigError("peers are compared on labelled images: give --accuracy DATA with --peers")
+            raise ConfigError("peers are compared on labelled images: give --data DATA with --peer")
         if self.accuracy_limit is not None and self.accuracy_limit < 1:
             raise ConfigError(f"accuracy limit must be at least 1, got {self.accuracy_limit}")
 
@@ -106,3 +106,21 @@ def parse_threads(text: str) -> tuple[int, ...]:
     if not values or min(values) < 1:
         raise ConfigError(f"threads must be positive integers like 1,2,4; got {text!r}")
     return tuple(dict.fromkeys(values))
+
+
+def expand_models(paths: tuple[str | Path, ...]) -> tuple[Path, ...]:
+    """``--model`` values: a file stays itself, a folder becomes its .tflite files (sorted, recursive).
+
+    >>> expand_models(("a.tflite",))
+    (PosixPath('a.tflite'),)
+    """
+    models: list[Path] = []
+    for entry in map(Path, paths):
+        if entry.is_dir():
+            found = sorted(entry.rglob("*.tflite"))
+            if not found:
+                raise ConfigError(f"no .tflite file in {entry}: export models there or name the files")
+            models += found
+        else:
+            models.append(entry)
+    return tuple(dict.fromkeys(models))

@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 from asmnet_edge._atomic import atomic_write_text
@@ -350,3 +351,14 @@ def write_reports(
         write_plot(report, plot_path)
         written.append(str(plot_path))
     return written
+
+
+REPORT_NAMES = {"json": "bench.json", "markdown": "bench.md", "csv": "bench.csv", "plot": "bench.png"}
+
+
+def write_report_dir(report: BenchReport, folder: str | os.PathLike[str], plot: bool = True) -> list[str]:
+    """Every report file under ``folder`` (``bench.json``, ``bench.md``, ``bench.csv``, ``bench.png``)."""
+    paths = {kind: Path(folder) / name for kind, name in REPORT_NAMES.items()}
+    return write_reports(
+        report, paths["json"], paths["markdown"], paths["csv"], paths["plot"] if plot else None
+    )

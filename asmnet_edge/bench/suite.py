@@ -1,38 +1,38 @@
 """The benchmark suite: every precision of every variant, one run, every report and plot, one command.
 
-With ``models_dir`` the suite benchmarks the .tflite files already in that folder (the usual case: the
-export pipeline made them). Without it, it exports them first with ``asmnet-edge export`` (every
-precision of the default model, of each given Keras model, and of small untrained variants that are
-measured for size and speed only), into ``work_dir``, never into the results folder.
+With ``models`` (.tflite files or folders of them) the suite benchmarks those (the usual case: the
+export pipeline made them). Without them, it exports them first through
+:func:`asmnet_edge.exporters.pipeline.export_model` (every precision of the default model, of each
+given Keras model, and of small untrained variants that are measured for size and speed only), into
+``work_dir``, never into the results folder. ``asmnet-edge bench suite`` is its command.
 
->>> config = SuiteConfig(out_dir="benchmarks/results/x86_64-2c", models_dir="exported/")  # doctest: +SKIP
+>>> config = SuiteConfig(out_dir="benchmarks/results/x86_64-2c", models=("exported/",))  # doctest: +SKIP
 >>> run_suite(config).models[0].name  # doctest: +SKIP
 'asmnet68_fp16'
 """
 
 from __future__ import annotations
 
-import json
 import platform
 import re
-import shlex
-import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from asmnet_edge._atomic import atomic_write_text
-from asmnet_edge.bench.config import BenchConfig, RemoteOptions
+from asmnet_edge.bench.config import BenchConfig, RemoteOptions, expand_models
 from asmnet_edge.bench.profiles import DeviceProfile
-from asmnet_edge.bench.report_files import write_reports
+from asmnet_edge.bench.report_files import write_report_dir
 from asmnet_edge.bench.results import BenchReport, ModelResult
 from asmnet_edge.bench.run import host_info, ratios, run_bench
-from asmnet_edge.errors import ConfigError, ExportError
+from asmnet_edge.errors import AsmnetEdgeError, ConfigError, ExportError
+from asmnet_edge.exporters.pipeline import export_model
 from asmnet_edge.exporters.precisions import PRECISIONS as EXPORT_PRECISIONS
+from asmnet_edge.exporters.recipe import ExportRecipe
 from asmnet_edge.runtime.metadata import PRECISIONS
 
+Progress = Callable[[str], None]
 UNTRAINED = "untrained"
 DEFAULT_UNTRAINED_VARIANTS = ((0.5, 160), (0.35, 128))
 
@@ -54,7 +54,7 @@ class SuiteConfig:
     mediapipe_python: str | None = None
     device: DeviceProfile | None = None
     remote: RemoteOptions = field(default_factory=RemoteOptions)
-    models_dir: str | Path | None = None
+    models: tuple[str | Path, ...] = ()  # .tflite files or folders: benchmark these, export nothing
     work_dir: str | Path | None = None
     include_default: bool = True
     keras_models: tuple[tuple[str, str], ...] = ()  # (variant name, .keras / .weights.h5 / .h5 path)
@@ -78,51 +78,16 @@ def machine_name() -> str:
 
 # random weights: the fidelity gate of the exporter would (rightly) fail them, and their landmark sign
 # cannot be detected; they are exported for size and speed only
-UNTRAINED_EXPORT_ARGS = (
-    "--landmark-sign",
-    "1",
-    "--max-nme-increase",
-    "1e9",
-    "--max-pose-increase",
-    "1e9",
-    "--max-nme-vs-float",
-    "1e9",
-)
+UNTRAINED_GATES = {"max_nme_increase": 1e9, "max_pose_increase_deg": 1e9, "max_nme_vs_float": 1e9}
+UNTRAINED_SIGN = 1.0
 
 
 def _export(
-    model: str | None, out: Path, precisions: tuple[str, ...], calib: str | None, extra: tuple[str, ...] = ()
+    model: str | None, out: Path, precision: str, calib: str | None, untrained: bool, log: Progress
 ) -> None:
-    argv = [
-        sys.executable,
-        "-m",
-        "asmnet_edge.cli",
-        "export",
-        "--out",
-        str(out),
-        "--json",
-        *[f"--{name}" for name in precisions],
-    ]
-    if model is not None:
-        argv += ["--model", model]
-    if calib is not None:
-        argv += ["--calib", calib]
-    argv += list(extra)
-    done = subprocess.run(argv, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise ExportError(f"'asmnet-edge {shlex.join(argv[3:])}' failed: {_export_error(done)}")
-
-
-def _export_error(done: subprocess.CompletedProcess[str]) -> str:
-    """The export command's own error (its --json object), else the last line that looks like one."""
-    for line in reversed(done.stdout.strip().splitlines()):
-        if line.startswith("{"):
-            try:
-                return str(json.loads(line).get("error") or line)
-            except ValueError:
-                break
-    lines = [line for line in done.stderr.splitlines() if "Error" in line or "error" in line]
-    return lines[-1].strip() if lines else f"exit code {done.returncode}"
+    """One precision of one model through the library's export pipeline (its errors propagate)."""
+    recipe = ExportRecipe(precisions=(precision,), calib=calib, **(UNTRAINED_GATES if untrained else {}))
+    export_model(recipe, model, out, landmark_sign=UNTRAINED_SIGN if untrained else None, log=log)
 
 
 def _exported(target: Path, precision: str) -> bool:
@@ -148,8 +113,9 @@ def export_models(
 ) -> Path:
     """Export every variant in every precision under ``work``; returns the folder of .tflite files.
 
-    One ``asmnet-edge export`` per precision, so that one failing precision does not sink the others:
-    with ``failures`` given, each failure becomes an error row there; without it, it raises.
+    One :func:`~asmnet_edge.exporters.pipeline.export_model` call per precision, so that one failing
+    precision does not sink the others: with ``failures`` given, each failure becomes an error row
+    there; without it, it raises an :class:`ExportError`.
     """
     jobs: list[tuple[str, str | None]] = []
     if config.include_default:
@@ -160,17 +126,16 @@ def export_models(
     out = work / "models"
     for name, model in jobs:
         target = out / name
-        extra = UNTRAINED_EXPORT_ARGS if UNTRAINED in name else ()
         for precision in config.precisions:
             if _exported(target, precision):
                 progress(f"{name} {precision}: already exported in {target}")
                 continue
             progress(f"exporting {name} {precision}")
             try:
-                _export(model, target, (precision,), config.calib, extra)
-            except ExportError as err:
+                _export(model, target, precision, config.calib, UNTRAINED in name, progress)
+            except AsmnetEdgeError as err:
                 if failures is None:
-                    raise
+                    raise ExportError(f"exporting {name} {precision} failed: {err}") from err
                 failures.append(
                     ModelResult(
                         name=f"{name}__{precision}",
@@ -178,7 +143,7 @@ def export_models(
                         ok=False,
                         precision=precision,
                         variant=name,
-                        error=str(err),
+                        error=f"{type(err).__name__}: {err}",
                     )
                 )
         for file in target.glob("*.tflite"):  # the variant in the file name keeps names unique in one report
@@ -190,7 +155,7 @@ def export_models(
 def collect_models(folder: Path) -> tuple[Path, ...]:
     models = tuple(sorted(folder.rglob("*.tflite")))
     if not models:
-        raise ConfigError(f"no .tflite file in {folder}: export models there or drop --models")
+        raise ConfigError(f"no .tflite file in {folder}: export models there or drop --model")
     return models
 
 
@@ -236,21 +201,19 @@ def results_readme(report: BenchReport, command: str) -> str:
 
 
 def run_suite(config: SuiteConfig, progress: Callable[[str], None] = lambda message: None) -> BenchReport:
-    """Export (unless ``models_dir``), benchmark everything in one run, write every report."""
+    """Export (unless ``models`` are given), benchmark everything in one run, write every report."""
     out = Path(config.out_dir)
     failures: list[ModelResult] = []
     with tempfile.TemporaryDirectory(prefix="asmnet-suite-") as scratch:
-        if config.models_dir is not None:
-            folder = Path(config.models_dir)
-            if not folder.is_dir():
-                raise ConfigError(f"--models {folder} is not a folder of .tflite files")
+        if config.models:
+            models = expand_models(config.models)
         else:
             work = Path(config.work_dir) if config.work_dir else Path(scratch)
             work.mkdir(parents=True, exist_ok=True)
             folder = export_models(config, work, progress, failures)
-        if failures and not list(folder.rglob("*.tflite")):
-            raise ExportError(f"every export failed; the first: {failures[0].error}")
-        models = collect_models(folder)
+            if failures and not list(folder.rglob("*.tflite")):
+                raise ExportError(f"every export failed; the first: {failures[0].error}")
+            models = collect_models(folder)
         bench = BenchConfig(
             models=models,
             target=config.target,
@@ -271,7 +234,7 @@ def run_suite(config: SuiteConfig, progress: Callable[[str], None] = lambda mess
     _forget_untrained_accuracy(report)
     from asmnet_edge.bench.plots import write_plot
 
-    write_reports(report, out / "bench.json", out / "bench.md", out / "bench.csv", out / "bench.png")
+    write_report_dir(report, out)
     write_plot(report, out / "pareto.png", panels="pareto")
     write_plot(report, out / "sizes.png", panels="sizes")
     atomic_write_text(out / "README.md", results_readme(report, config.command))

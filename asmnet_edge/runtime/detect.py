@@ -2,7 +2,7 @@
 
 A detector's box is not the ASMNet crop: each detector frames a face its own way (BlazeFace cuts the
 forehead, Haar boxes are square and loose). The map from one to the other is fitted by least squares
-on labelled faces (``asmnet_edge.runtime.fit_box_map``) and shipped as JSON in ``box_maps/``:
+on labelled faces (``asmnet-edge bench fit-box-map``) and shipped as JSON in ``box_maps/``:
 
     crop centre = detector centre + (dx * w, dy * h),   crop size = (sx * w, sy * h)
 

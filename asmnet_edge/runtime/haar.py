@@ -4,7 +4,7 @@ Only OpenCV 4.x wheels ship the cascades (``cv2.data.haarcascades``); OpenCV 5 r
 ``cv2.CascadeClassifier``. The built-in default detector is therefore BlazeFace
 (:mod:`asmnet_edge.runtime.blazeface`); this one stays for boards that pin ``opencv-python<5``.
 Its box map is ``box_maps/haar.json`` when present (fit it under OpenCV 4 with
-``python -m asmnet_edge.runtime.fit_box_map --detector haar``), else the identity map.
+``asmnet-edge bench fit-box-map --detector haar``), else the identity map.
 
 >>> HaarDetector().detect(rgb_image)  # doctest: +SKIP
 [DetectedBox(x0=..., source='haar-frontal')]

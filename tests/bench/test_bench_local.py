@@ -131,7 +131,7 @@ def test_report_from_a_newer_schema_is_refused() -> None:
         ({"threads": (0,)}, "thread counts must be positive"),
         ({"models": ()}, "no model given"),
         ({"peers": ("opencv",), "accuracy_data": "x"}, "unknown peers"),
-        ({"peers": ("dlib",)}, "give --accuracy DATA"),
+        ({"peers": ("dlib",)}, "give --data DATA"),
     ],
 )
 def test_bad_configuration_is_a_config_error(kwargs: dict, message: str) -> None:

@@ -109,7 +109,7 @@ def test_empty_and_imageless_calibration_folders(tiny_model_path: Path, tmp_path
         "--int8",
         "--calib",
         str(notes),
-        "--calib-format",
+        "--format",
         "images",
         "--out",
         str(out),

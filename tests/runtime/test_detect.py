@@ -105,42 +105,6 @@ def test_box_map_apply_and_strict_loading(tmp_path):
         BoxMap.load(tmp_path / "bad.json")
 
 
-def test_fit_recovers_a_known_map():
-    from asmnet_edge.runtime.fit_box_map import fit_box_map
-
-    class Oracle:
-        """A detector whose box is the true crop shrunk by a known map."""
-
-        name, max_side, box_map = "oracle", 10000, None
-
-        def __init__(self) -> None:
-            self.truth: list[Box] = []
-
-        def detect(self, rgb):  # type: ignore[no-untyped-def]
-            box = self.truth.pop(0)
-            width, height = box.width / 1.25, box.height / 1.5
-            centre_x, centre_y = (box.x0 + box.x1) / 2 - 0.1 * width, (box.y0 + box.y1) / 2 - 0.2 * height
-            return [
-                DetectedBox(
-                    centre_x - width / 2, centre_y - height / 2, centre_x + width / 2, centre_y + height / 2
-                )
-            ]
-
-    from asmnet_edge.runtime.geometry import expand_box, landmark_box
-
-    rng = np.random.default_rng(0)
-    oracle = Oracle()
-    pairs = []
-    for _ in range(20):
-        points = rng.uniform(20, 80, (68, 2)) * rng.uniform(0.5, 2.0)
-        oracle.truth.append(expand_box(landmark_box(points), 0.05))
-        pairs.append((np.zeros((200, 200, 3), np.uint8), points))
-    fitted = fit_box_map(oracle, pairs, crop_margin=0.05)  # type: ignore[arg-type]
-    assert fitted.offset_x == pytest.approx(0.1) and fitted.offset_y == pytest.approx(0.2)
-    assert fitted.scale_x == pytest.approx(1.25) and fitted.scale_y == pytest.approx(1.5)
-    assert fitted.fit["iou_mapped_mean"] == pytest.approx(1.0)
-
-
 def test_haar_without_cascades_names_what_to_install(monkeypatch):
     import cv2
 

@@ -31,7 +31,9 @@ def test_eval_error_is_one_json_object_and_exit_1(tmp_path: Path) -> None:
     model.write_bytes(
         Path(__file__).resolve().parents[1].joinpath("fixtures", "micro68_int8.tflite").read_bytes()
     )
-    result = CliRunner().invoke(main, ["eval", str(model), "--data", str(tmp_path / "empty"), "--json"])
+    result = CliRunner().invoke(
+        main, ["eval", "--model", str(model), "--data", str(tmp_path / "empty"), "--json"]
+    )
     assert result.exit_code == 1
     payload = json.loads(result.stdout)
     assert payload["ok"] is False and "no image with a .pts file" in payload["error"]
@@ -39,7 +41,7 @@ def test_eval_error_is_one_json_object_and_exit_1(tmp_path: Path) -> None:
 
 def test_eval_on_a_tflite_fixture(face_folder: Path) -> None:
     model = Path(__file__).resolve().parents[1] / "fixtures" / "micro68_int8.tflite"
-    result = CliRunner().invoke(main, ["eval", str(model), "--data", str(face_folder), "--json"])
+    result = CliRunner().invoke(main, ["eval", "--model", str(model), "--data", str(face_folder), "--json"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload["all"]["count"] == 6 and payload["all"]["nme_percent"] > 0
