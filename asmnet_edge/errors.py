@@ -12,6 +12,12 @@ True
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for the annotation only: errors.py imports nothing of the package at run time
+    from asmnet_edge.exporters.fidelity import FidelityReport
+    from asmnet_edge.exporters.pipeline import ExportResult
+
 
 class AsmnetEdgeError(Exception):
     """Base class of every error this package raises on purpose."""
@@ -34,7 +40,26 @@ class ExportError(AsmnetEdgeError):
 
 
 class FidelityError(ExportError):
-    """An exported model drifted further from the float model than the tolerance allows."""
+    """An exported model drifted further from the float model than the tolerance allows.
+
+    ``result`` is the whole :class:`~asmnet_edge.exporters.pipeline.ExportResult` (every model was
+    written and validated); :attr:`reports` the typed fidelity reports of the models that failed.
+    """
+
+    def __init__(self, message: str, result: ExportResult | None = None) -> None:
+        super().__init__(message)
+        self.result = result
+
+    @property
+    def reports(self) -> dict[str, FidelityReport]:
+        """Precision -> fidelity report, for the models over tolerance."""
+        if self.result is None:
+            return {}
+        return {
+            name: model.fidelity
+            for name, model in self.result.models.items()
+            if not model.passed and model.fidelity is not None
+        }
 
 
 class InputImageError(AsmnetEdgeError):

@@ -23,7 +23,7 @@ from asmnet_edge.bench.accuracy import LabelledFaces
 from asmnet_edge.bench.peers import run_peers
 from asmnet_edge.data.dataset import Sample, make_crops, read_dataset
 from asmnet_edge.eval.evaluate import load_predictor, predict_in_image
-from asmnet_edge.eval.metrics import nme, summarize
+from asmnet_edge.eval.metrics import nme, nme_inner51_percent, summarize
 
 YAW_BINS = ((0.0, 30.0), (30.0, 60.0), (60.0, 181.0))
 FAIL_NME = 0.15
@@ -33,10 +33,8 @@ def score(samples: list[Sample], predictor: Any, size: int) -> dict[str, Any]:
     crops = make_crops(samples, size)
     predicted, poses = predict_in_image(predictor, crops)
     truth = np.stack([sample.landmarks for sample in samples])
-    inner = np.zeros(truth.shape[:2], dtype=bool)
-    inner[:, 17:] = True
     row = summarize(predicted, truth, poses, crops.poses)
-    row["nme_inner51_percent"] = float(100 * nme(predicted, truth, mask=inner).mean())
+    row["nme_inner51_percent"] = nme_inner51_percent(predicted, truth)
     if all(sample.visible is not None for sample in samples):
         visible = np.stack([sample.visible for sample in samples])
         row["nme_visible_percent"] = float(100 * nme(predicted, truth, mask=visible).mean())

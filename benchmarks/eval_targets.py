@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from asmnet_edge._atomic import atomic_write_text  # noqa: E402
 from asmnet_edge.data.dataset import Sample, make_crops, read_dataset  # noqa: E402
 from asmnet_edge.eval.evaluate import load_predictor, predict_in_image  # noqa: E402
-from asmnet_edge.eval.metrics import nme, normalising_distance, pose_mae  # noqa: E402
+from asmnet_edge.eval.metrics import nme, nme_inner51_percent, normalising_distance, pose_mae  # noqa: E402
 
 YAW_BINS = ((0.0, 30.0), (30.0, 60.0), (60.0, 181.0))
 TARGETS = {
@@ -49,14 +49,12 @@ def score(samples: list[Sample], predictor: Any, size: int) -> dict[str, Any]:
     crops = make_crops(samples, size)
     predicted, poses = predict_in_image(predictor, crops)
     truth = np.stack([sample.landmarks for sample in samples])
-    inner = np.zeros(truth.shape[:2], dtype=bool)
-    inner[:, 17:] = True
     per_face = nme(predicted, truth)
     row: dict[str, Any] = {
         "faces": len(samples),
         "nme_percent": float(100 * per_face.mean()),
         "nme_median_percent": float(100 * np.median(per_face)),
-        "nme_inner51_percent": float(100 * nme(predicted, truth, mask=inner).mean()),
+        "nme_inner51_percent": nme_inner51_percent(predicted, truth),
         "scale_ratio": float(np.mean(normalising_distance(predicted) / normalising_distance(truth))),
         "failure_rate_10_percent": float(100 * (per_face > 0.10).mean()),
     }

@@ -14,6 +14,7 @@ the number of delegate partitions). Writes benchmarks/results/export_targets.jso
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -27,6 +28,7 @@ import numpy as np
 
 from asmnet_edge import __version__
 from asmnet_edge._atomic import atomic_write_text
+from asmnet_edge.bench.timing import latency_stats
 from asmnet_edge.errors import AsmnetEdgeError, FidelityError
 from asmnet_edge.exporters.pipeline import export_model
 from asmnet_edge.exporters.recipe import ExportRecipe
@@ -43,8 +45,8 @@ TARGETS = {
 }
 
 
-def latency_ms(path: Path, runs: int, use_xnnpack: bool = True, warmup: int = 20) -> dict[str, float]:
-    """Median and p90 of single-thread invocations on one fixed crop (input prepared once)."""
+def latency_ms(path: Path, runs: int, use_xnnpack: bool = True, warmup: int = 20) -> dict[str, Any]:
+    """Median, p90, min and max of single-thread invocations on one fixed crop (input prepared once)."""
     lite = LiteModel.from_file(path, num_threads=1, use_xnnpack=use_xnnpack)
     size = lite.metadata.input_size
     crop = np.random.default_rng(0).integers(0, 256, (size, size, 3), dtype=np.uint8)
@@ -57,7 +59,7 @@ def latency_ms(path: Path, runs: int, use_xnnpack: bool = True, warmup: int = 20
         start = time.perf_counter_ns()
         runner(**{lite.metadata.input_name: tensor})
         samples.append((time.perf_counter_ns() - start) / 1e6)
-    return {"median_ms": float(np.median(samples)), "p90_ms": float(np.percentile(samples, 90)), "runs": runs}
+    return latency_stats(samples)
 
 
 def delegation(path: Path) -> dict[str, Any]:
@@ -98,23 +100,22 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = export_model(recipe, args.model, folder, log=lambda message: print(message, file=sys.stderr))
     except FidelityError as err:  # over the default tolerances: still measure and record
-        result = err.result  # type: ignore[attr-defined]
+        result = err.result
     except AsmnetEdgeError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     models = {name: model for name, model in result.models.items()}
     rows: dict[str, Any] = {}
     for name, model in models.items():
-        report = json.loads(model.report.read_text())
-        gate = report["fidelity"]["gate"]
+        fidelity = model.fidelity
         rows[name] = {
             "file": model.path.name,
             "size_mb": model.size_bytes / 1e6,
-            "nme_increase_percent": gate["nme_increase_percent"],
-            "pose_mae_increase_deg": gate["pose_mae_increase_deg"],
-            "fidelity_basis": gate["basis"],
-            "vs_keras": report["fidelity"]["vs_keras"],
-            "saturation": report["fidelity"]["saturation"],
+            "nme_increase_percent": fidelity.gate.nme_increase_percent,
+            "pose_mae_increase_deg": fidelity.gate.pose_mae_increase_deg,
+            "fidelity_basis": fidelity.gate.basis,
+            "vs_keras": dataclasses.asdict(fidelity.vs_keras),
+            "saturation": fidelity.saturation,
             "latency_xnnpack": latency_ms(model.path, args.runs),
             "latency_no_xnnpack": latency_ms(model.path, max(20, args.runs // 4), use_xnnpack=False),
             "xnnpack": delegation(model.path),

@@ -132,11 +132,11 @@ def main() -> None:
             report = validate(content, keras, eval_set, Tolerance(0.1, 0.5))
             row.update(
                 {
-                    "nme_vs_float_percent": report["vs_keras"]["nme_percent"],
-                    "nme_vs_float_max_percent": report["vs_keras"]["nme_max_percent"],
-                    "delta_nme_vs_truth": report["gate"]["nme_increase_percent"],
-                    "delta_pose_deg": report["gate"]["pose_mae_increase_deg"],
-                    "pose_vs_float_deg": report["vs_keras"]["pose_mae_deg"].get("mean"),
+                    "nme_vs_float_percent": report.vs_keras.nme_percent,
+                    "nme_vs_float_max_percent": report.vs_keras.nme_max_percent,
+                    "delta_nme_vs_truth": report.gate.nme_increase_percent,
+                    "delta_pose_deg": report.gate.pose_mae_increase_deg,
+                    "pose_vs_float_deg": report.vs_keras.pose_mae_deg.get("mean"),
                     "size_mb": len(content) / 1e6,
                     "latency": latency_ms(path, args.runs),
                     "xnnpack": delegation(path),

@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from asmnet_edge._atomic import atomic_write_text  # noqa: E402
+from asmnet_edge.bench.timing import latency_stats  # noqa: E402
 
 RESULT = ROOT / "benchmarks" / "results" / "runtime_targets.json"
 TARGETS = {"cold_start_ms": 300.0, "video_fps": 100.0, "outside_share": 0.25}
@@ -57,16 +57,6 @@ print(json.dumps({
     "faces": len(faces), "tf_imported": "tensorflow" in sys.modules,
 }))
 """
-
-
-def _stats(values: list[float]) -> dict[str, float]:
-    ordered = sorted(values)
-    return {
-        "median": round(statistics.median(ordered), 3),
-        "p90": round(ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))], 3),
-        "min": round(ordered[0], 3),
-        "max": round(ordered[-1], 3),
-    }
 
 
 def photo() -> np.ndarray:
@@ -94,15 +84,15 @@ def cold_start(model: Path, runs: int) -> dict[str, Any]:
             walls.append((time.perf_counter() - start) * 1000)
             samples.append(json.loads(output.stdout.strip().splitlines()[-1]))
     result = {
-        key: _stats([sample[key] for sample in samples])
+        key: latency_stats([sample[key] for sample in samples])
         for key in ("import_ms", "load_ms", "first_predict_ms", "total_ms", "total_cpu_ms")
     }
-    result["process_wall_ms"] = _stats(walls)
+    result["process_wall_ms"] = latency_stats(walls)
     result["faces"] = samples[0]["faces"]
     result["tf_imported"] = any(sample["tf_imported"] for sample in samples)
     result["target_ms"] = TARGETS["cold_start_ms"]
-    result["meets_target"] = result["total_ms"]["median"] <= TARGETS["cold_start_ms"]
-    result["meets_target_cpu_time"] = result["total_cpu_ms"]["median"] <= TARGETS["cold_start_ms"]
+    result["meets_target"] = result["total_ms"]["median_ms"] <= TARGETS["cold_start_ms"]
+    result["meets_target_cpu_time"] = result["total_cpu_ms"]["median_ms"] <= TARGETS["cold_start_ms"]
     return result
 
 
@@ -202,7 +192,7 @@ def throughput(model: Path, frames: list[np.ndarray], warmup: int, passes: int) 
         # CPU time of this process (one interpreter thread): what the frames cost when the machine is
         # shared; equals wall time on an idle machine
         "fps_cpu_time": round(frames_count / cpu_seconds, 1),
-        "frame_ms": _stats(per_frame),
+        "frame_ms": latency_stats(per_frame),
         "stage_ms_mean": {key: round(value / frames_count, 4) for key, value in stages.items()},
         "detector_runs": tracker.stats.detections,
         "lost": tracker.stats.lost,

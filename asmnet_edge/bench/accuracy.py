@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from asmnet_edge.bench.timing import latency_stats
 from asmnet_edge.data.dataset import FaceCrops, Sample, crop_box, load_image_rgb, make_crops, read_dataset
 from asmnet_edge.errors import DataError
 from asmnet_edge.eval import metrics
@@ -82,18 +83,6 @@ def load_faces(path: str | Path, fmt: str = "300w", limit: int | None = None) ->
     return LabelledFaces(str(path), fmt, samples)
 
 
-def _timing(samples_ms: list[float]) -> dict[str, Any]:
-    values = np.asarray(samples_ms)
-    median = float(np.median(values))
-    return {
-        "faces": int(values.size),
-        "median_ms": round(median, 4),
-        "p90_ms": round(float(np.percentile(values, 90)), 4),
-        "min_ms": round(float(values.min()), 4),
-        "max_ms": round(float(values.max()), 4),
-    }
-
-
 def evaluate_model(
     model: str | Path, faces: LabelledFaces, num_threads: int = 1
 ) -> tuple[dict[str, Any], np.ndarray]:
@@ -115,16 +104,15 @@ def evaluate_model(
         [crop_to_image(points, box, size) for points, box in zip(crop_points, crops.boxes, strict=True)]
     )
     scores = metrics.summarize(predictions, faces.truth, poses, faces.poses)
-    inner = np.zeros(faces.truth.shape[:2], dtype=bool)
-    if faces.truth.shape[1] == 68:
-        inner[:, 17:] = True
-        scores["nme_inner51_percent"] = float(100 * metrics.nme(predictions, faces.truth, mask=inner).mean())
+    inner = metrics.nme_inner51_percent(predictions, faces.truth)
+    if inner is not None:
+        scores["nme_inner51_percent"] = inner
     timed = []
     for sample, image in zip(faces.samples, faces.timing_images(), strict=False):
         start = time.perf_counter_ns()
         lite.run(crop_image(image, crop_box(sample.landmarks), size))
         timed.append((time.perf_counter_ns() - start) / 1e6)
-    scores["per_face"] = _timing(timed)
+    scores["per_face"] = latency_stats(timed, count_key="faces")
     scores["per_face"]["what"] = "crop from the full image + LiteModel.run (quantise, invoke, decode), 1 face"
     return scores, predictions
 

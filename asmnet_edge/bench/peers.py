@@ -30,6 +30,7 @@ import numpy as np
 from asmnet_edge._lazy import require
 from asmnet_edge.bench.peer_maps import DLIB_BOX, MESH_BOX, MESH_TO_IBUG68
 from asmnet_edge.bench.results import PeerResult
+from asmnet_edge.bench.timing import latency_stats
 from asmnet_edge.errors import AsmnetEdgeError, MissingDependencyError
 from asmnet_edge.eval import metrics
 
@@ -58,23 +59,11 @@ def box_from_landmarks(points: np.ndarray, relation: tuple[float, ...]) -> tuple
     return tuple(float(value) for value in corners)  # type: ignore[return-value]
 
 
-def _stats(samples_ms: list[float]) -> dict[str, Any]:
-    values = np.asarray(samples_ms)
-    return {
-        "faces": int(values.size),
-        "median_ms": round(float(np.median(values)), 4),
-        "p90_ms": round(float(np.percentile(values, 90)), 4),
-        "min_ms": round(float(values.min()), 4),
-        "max_ms": round(float(values.max()), 4),
-    }
-
-
 def _score(predictions: np.ndarray, truth: np.ndarray) -> dict[str, Any]:
     scores = metrics.summarize(predictions, truth)
-    if truth.shape[1] == 68:
-        inner = np.zeros(truth.shape[:2], dtype=bool)
-        inner[:, 17:] = True
-        scores["nme_inner51_percent"] = float(100 * metrics.nme(predictions, truth, mask=inner).mean())
+    inner = metrics.nme_inner51_percent(predictions, truth)
+    if inner is not None:
+        scores["nme_inner51_percent"] = inner
     return scores
 
 
@@ -103,7 +92,7 @@ def run_dlib(faces: Any, images: list[np.ndarray]) -> PeerResult:
         points=68,
         size_bytes=os.path.getsize(model_path),
         input="HOG-detector-style box, full image",
-        per_face=_stats(timings),
+        per_face=latency_stats(timings, count_key="faces"),
         accuracy=_score(np.asarray(predictions, dtype=float), faces.truth),
         notes="shape_predictor_68_face_landmarks.dat (trained on 300-W: non-commercial licence)",
     )
@@ -185,7 +174,7 @@ def run_mediapipe(faces: Any, images: list[np.ndarray], mediapipe_python: str | 
         points=468,
         size_bytes=model_path.stat().st_size,
         input="192x192 ROI (468-point box, eye-line rotation, x1.5, square)",
-        per_face=_stats(timings),
+        per_face=latency_stats(timings, count_key="faces"),
         accuracy=_score(np.asarray(predictions), faces.truth),
         notes="face_landmark.tflite from mediapipe 0.10.21 run by LiteRT; 468->68 by MESH_TO_IBUG68 "
         "(nearest mesh vertex to dlib's points on real photos: loses accuracy on the jaw)",

@@ -33,6 +33,7 @@ import numpy as np
 
 from asmnet_edge.data._headpose import FLIP_68, rotation_from_pose
 from asmnet_edge.errors import DataError, MissingDependencyError
+from asmnet_edge.runtime.contract import INNER_51
 
 # PyOpenGL binds its platform on first import, wherever that happens: ask for OSMesa (headless) before
 # anything can import pyrender, unless the user chose a platform (e.g. egl)
@@ -49,7 +50,6 @@ IBUG_FROM_LJSON: tuple[int, ...] = tuple(
 )
 # (yaw, pitch, roll) of the raw scan in the project convention; see estimate_scan_offset
 SCAN_OFFSET_DEG: tuple[float, float, float] = (6.5, -7.0, 0.7)
-INNER_51 = tuple(range(17, 68))
 JAW_BAND = 6.0  # half-height (scan units, about mm) of the horizontal strip a jaw point marches along
 # james.obj vertices that serve as the 300W-style jaw in a frontal view (iBUG points 0-16); see the
 # module docstring and asmnet_edge.data.teacher.calibrate_jaw_anchors, which recomputes them

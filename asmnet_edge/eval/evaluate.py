@@ -18,10 +18,8 @@ import numpy as np
 
 from asmnet_edge.data.dataset import FaceCrops, make_crops, read_dataset
 from asmnet_edge.errors import ModelError
-from asmnet_edge.eval.metrics import summarize
+from asmnet_edge.eval.metrics import inner51_mask, summarize
 from asmnet_edge.runtime.geometry import crop_to_image, denormalise_landmarks
-
-INNER_68 = np.arange(17, 68)
 
 
 def load_predictor(model: str | Path | None, num_threads: int = 1) -> tuple[Any, int, int]:
@@ -87,9 +85,8 @@ def evaluate_model(
         "format": fmt,
         "all": summarize(predicted, truth, poses, gt_pose, norm, mask),
     }
-    if points == 68:
-        inner_mask = np.zeros((len(samples), 68), dtype=bool)
-        inner_mask[:, INNER_68] = True
+    inner_mask = inner51_mask(truth)
+    if inner_mask is not None:
         if mask is not None:
             inner_mask &= mask
         report["inner51"] = summarize(predicted, truth, None, None, norm, inner_mask)

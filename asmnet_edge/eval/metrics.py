@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from asmnet_edge.errors import DataError
+from asmnet_edge.runtime.contract import INNER_51
 
 # (left outer eye corner, right outer eye corner), and each eye's contour points for pupils
 OUTER_EYE_CORNERS = {68: (36, 45), 98: (60, 72)}
@@ -70,6 +71,26 @@ def nme(
     if np.any(distance <= 0):
         raise DataError("a ground-truth shape has a zero normalising distance (eye points coincide)")
     return mean_error / distance
+
+
+def inner51_mask(gt: np.ndarray) -> np.ndarray | None:
+    """(N, 68) boolean mask of the inner 51 points of 68-point shapes (N, 68, 2); None for other layouts.
+
+    >>> inner51_mask(np.zeros((2, 68, 2))).sum(axis=1).tolist(), inner51_mask(np.zeros((1, 98, 2)))
+    ([51, 51], None)
+    """
+    shapes = np.asarray(gt)
+    if shapes.shape[1] != 68:
+        return None
+    mask = np.zeros(shapes.shape[:2], dtype=bool)
+    mask[:, list(INNER_51)] = True
+    return mask
+
+
+def nme_inner51_percent(pred: np.ndarray, gt: np.ndarray, norm: str = "inter-ocular") -> float | None:
+    """Mean NME (%) over the inner 51 points of 68-point shapes; None for other layouts."""
+    mask = inner51_mask(gt)
+    return None if mask is None else float(100.0 * nme(pred, gt, norm, mask).mean())
 
 
 def ced(nmes: np.ndarray, max_error: float = 0.08, steps: int = 161) -> tuple[np.ndarray, np.ndarray]:

@@ -8,13 +8,13 @@ else the exported model's NME and pose MAE taking the Keras predictions as the t
 bound of the increase).
 
 >>> report = validate(tflite_bytes, keras_predictions, eval_set, Tolerance(0.5, 1.0))  # doctest: +SKIP
->>> report["passed"]  # doctest: +SKIP
-True
+>>> report.passed, report.gate.basis, round(report.vs_keras.nme_percent, 2)  # doctest: +SKIP
+(True, 'vs_ground_truth', 0.21)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -64,64 +64,115 @@ def nme_percent(pred: np.ndarray, reference: np.ndarray, size: int) -> tuple[np.
     return 100.0 * errors / size, "crop-size"
 
 
+@dataclass(frozen=True)
+class VsFloat:
+    """The exported model's outputs against the float (Keras) model's on the evaluation crops."""
+
+    normalisation: str  # "inter-ocular" or "crop-size" (see nme_percent)
+    nme_percent: float
+    nme_max_percent: float
+    pose_mae_deg: dict[str, float]  # per angle and "mean"; empty when there is no pose
+    max_abs_landmark_diff_px: float
+    max_abs_pose_diff_deg: float
+
+
+@dataclass(frozen=True)
+class Gate:
+    """What the pass/fail decision compared: the increases, the tolerances, and what went over."""
+
+    basis: str  # "vs_ground_truth" when the evaluation faces are labelled, else "vs_keras"
+    nme_increase_percent: float
+    pose_mae_increase_deg: float
+    max_nme_increase: float
+    max_pose_increase_deg: float
+    max_nme_vs_float: float
+    failures: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FidelityReport:
+    """The fidelity of one exported model; :meth:`to_dict` is the ``fidelity`` of its report JSON."""
+
+    eval_source: str
+    eval_count: int
+    eval_faces: int
+    vs_keras: VsFloat
+    gate: Gate
+    saturation: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    # {"keras": scores, "tflite": scores} against the labels, when the evaluation faces have them
+    vs_ground_truth: dict[str, dict[str, Any]] | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.gate.failures
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["gate"]["failures"] = list(self.gate.failures)
+        if self.vs_ground_truth is None:
+            del data["vs_ground_truth"]
+        data["passed"] = self.passed
+        return data
+
+
 def validate(
     content: bytes, keras: KerasPredictions, eval_set: CropSet, tolerance: Tolerance
-) -> dict[str, Any]:
+) -> FidelityReport:
     """Run the exported model on ``eval_set`` and compare; the report says whether it passed."""
     lite = LiteModel.from_file(content, num_threads=1)
     size, sign = lite.metadata.input_size, lite.metadata.landmark_sign
     landmarks, poses = lite.run(eval_set.images)
     vs_keras, norm = nme_percent(landmarks, keras.landmarks, size)
     pose_vs_keras = metrics.pose_mae(poses, keras.poses)
-    report: dict[str, Any] = {
-        "eval_source": eval_set.source,
-        "eval_count": len(eval_set),
-        "eval_faces": eval_set.faces,
-        "vs_keras": {
-            "normalisation": norm,
-            "nme_percent": float(vs_keras.mean()),
-            "nme_max_percent": float(vs_keras.max()),
-            "pose_mae_deg": pose_vs_keras,
-            "max_abs_landmark_diff_px": float(np.abs(landmarks - keras.landmarks).max()),
-            "max_abs_pose_diff_deg": float(np.abs(poses - keras.poses).max()),
-        },
-    }
-    nme_increase, pose_increase = float(vs_keras.mean()), pose_vs_keras.get("mean", 0.0)
-    basis = "vs_keras"
+    versus_float = VsFloat(
+        normalisation=norm,
+        nme_percent=float(vs_keras.mean()),
+        nme_max_percent=float(vs_keras.max()),
+        pose_mae_deg=pose_vs_keras,
+        max_abs_landmark_diff_px=float(np.abs(landmarks - keras.landmarks).max()),
+        max_abs_pose_diff_deg=float(np.abs(poses - keras.poses).max()),
+    )
+    nme_increase, pose_increase = versus_float.nme_percent, pose_vs_keras.get("mean", 0.0)
+    basis, vs_ground_truth = "vs_keras", None
     if eval_set.landmarks is not None:
         truth_poses = eval_set.poses if eval_set.poses is not None else np.full((len(eval_set), 3), np.nan)
         keras_gt = _summary(keras.landmarks, keras.poses, eval_set.landmarks, truth_poses, size)
         lite_gt = _summary(landmarks, poses, eval_set.landmarks, truth_poses, size)
         nme_increase = lite_gt["nme_percent"] - keras_gt["nme_percent"]
         pose_increase = lite_gt.get("pose_mae_mean_deg", 0.0) - keras_gt.get("pose_mae_mean_deg", 0.0)
-        report["vs_ground_truth"] = {"keras": keras_gt, "tflite": lite_gt}
-        basis = "vs_ground_truth"
+        basis, vs_ground_truth = "vs_ground_truth", {"keras": keras_gt, "tflite": lite_gt}
     graph = TfliteGraph(content)
     raw = {
         "landmarks": normalise_landmarks(landmarks, size, sign).reshape(len(landmarks), -1),
         "pose": poses / lite.metadata.pose_scale_deg,
     }
-    report["saturation"] = {name: _saturation(graph, name, values) for name, values in raw.items()}
     failures = []
     if nme_increase > tolerance.max_nme_increase:
         failures.append(f"NME increase {nme_increase:.3f} % > {tolerance.max_nme_increase} %")
     if pose_increase > tolerance.max_pose_increase_deg:
         failures.append(f"pose MAE increase {pose_increase:.3f} deg > {tolerance.max_pose_increase_deg} deg")
-    if float(vs_keras.mean()) > tolerance.max_nme_vs_float:
+    if versus_float.nme_percent > tolerance.max_nme_vs_float:
         failures.append(
-            f"NME vs the float model {float(vs_keras.mean()):.3f} % > {tolerance.max_nme_vs_float} %"
+            f"NME vs the float model {versus_float.nme_percent:.3f} % > {tolerance.max_nme_vs_float} %"
         )
-    report["gate"] = {
-        "basis": basis,
-        "nme_increase_percent": nme_increase,
-        "pose_mae_increase_deg": pose_increase,
-        "max_nme_increase": tolerance.max_nme_increase,
-        "max_pose_increase_deg": tolerance.max_pose_increase_deg,
-        "max_nme_vs_float": tolerance.max_nme_vs_float,
-        "failures": failures,
-    }
-    report["passed"] = not failures
-    return report
+    gate = Gate(
+        basis=basis,
+        nme_increase_percent=nme_increase,
+        pose_mae_increase_deg=pose_increase,
+        max_nme_increase=tolerance.max_nme_increase,
+        max_pose_increase_deg=tolerance.max_pose_increase_deg,
+        max_nme_vs_float=tolerance.max_nme_vs_float,
+        failures=tuple(failures),
+    )
+    return FidelityReport(
+        eval_source=eval_set.source,
+        eval_count=len(eval_set),
+        eval_faces=eval_set.faces,
+        vs_keras=versus_float,
+        gate=gate,
+        saturation={name: _saturation(graph, name, values) for name, values in raw.items()},
+        vs_ground_truth=vs_ground_truth,
+    )
 
 
 def _summary(

@@ -29,7 +29,7 @@ from asmnet_edge.errors import ConfigError, ExportError, FidelityError, ModelErr
 from asmnet_edge.exporters import faces as face_sources
 from asmnet_edge.exporters.calibration import CropSet, build_crops, labelled_crops
 from asmnet_edge.exporters.convert import convert
-from asmnet_edge.exporters.fidelity import KerasPredictions, Tolerance, validate
+from asmnet_edge.exporters.fidelity import FidelityReport, KerasPredictions, Tolerance, validate
 from asmnet_edge.exporters.graph import TfliteGraph
 from asmnet_edge.exporters.precisions import PRECISIONS, resolve_io
 from asmnet_edge.exporters.recipe import MIN_GOOD_CALIB_COUNT, ExportRecipe
@@ -63,6 +63,7 @@ class ExportedModel:
     report: Path
     passed: bool
     metrics: dict[str, Any]
+    fidelity: FidelityReport | None = None  # the typed form of the report's "fidelity"
 
 
 @dataclass(frozen=True)
@@ -294,7 +295,7 @@ def export_model(
             "sha256": digest,
             "conversion_seconds": round(seconds, 2),
             "ops": graph.op_counts(),
-            "fidelity": fidelity,
+            "fidelity": fidelity.to_dict(),
             "debug": converted.debug,
             "recipe": recipe.to_dict(),
             "model": model.path,
@@ -305,16 +306,25 @@ def export_model(
         }
         report_path = path.with_name(path.stem + ".report.json")
         _write(report_path, (json.dumps(report, indent=1, sort_keys=True, default=float) + "\n").encode())
-        gate = fidelity["gate"]
+        gate = fidelity.gate
         summary = {
-            "nme_increase_percent": round(gate["nme_increase_percent"], 4),
-            "pose_mae_increase_deg": round(gate["pose_mae_increase_deg"], 4),
-            "nme_vs_keras_percent": round(fidelity["vs_keras"]["nme_percent"], 4),
-            "gate_basis": gate["basis"],
-            "failures": gate["failures"],
+            "nme_increase_percent": round(gate.nme_increase_percent, 4),
+            "pose_mae_increase_deg": round(gate.pose_mae_increase_deg, 4),
+            "nme_vs_keras_percent": round(fidelity.vs_keras.nme_percent, 4),
+            "gate_basis": gate.basis,
+            "failures": list(gate.failures),
         }
         models[name] = ExportedModel(
-            name, io_type, path, len(content), digest, sidecar, report_path, fidelity["passed"], summary
+            name,
+            io_type,
+            path,
+            len(content),
+            digest,
+            sidecar,
+            report_path,
+            fidelity.passed,
+            summary,
+            fidelity,
         )
         log(f"{name}: {path} ({len(content) / 1e6:.2f} MB), NME increase {summary['nme_increase_percent']} %")
     result = ExportResult(
@@ -339,7 +349,5 @@ def export_model(
             f"(model kept at {model.path}, details in {model.report})"
             for model in failed
         )
-        error = FidelityError(f"exported model(s) over the fidelity tolerance: {details}")
-        error.result = result  # type: ignore[attr-defined]
-        raise error
+        raise FidelityError(f"exported model(s) over the fidelity tolerance: {details}", result)
     return result

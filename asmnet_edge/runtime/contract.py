@@ -20,6 +20,8 @@ OUTPUT_NAMES = (LANDMARKS_OUTPUT, POSE_OUTPUT)
 POSE_SCALE_DEG = 65.0  # the network's pose output is degrees / 65 (the reference code's unit)
 POSE_ORDER = ("yaw", "pitch", "roll")
 PRECISION_NAMES = ("fp32", "fp16", "int8", "dynamic", "int16x8")  # the exporters' table follows this order
+# the 68-point (iBUG) layout without its jaw contour (points 0-16): the "inner 51" of NME tables
+INNER_51 = tuple(range(17, 68))
 # the crop: tight landmark box grown by this share of its width / height on each side
 CROP_MARGIN = 0.05
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp")

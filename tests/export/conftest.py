@@ -112,6 +112,7 @@ def keras_source(tiny_model_path: Path) -> Any:
 class Attempt:
     models: dict[str, Any]
     error: str
+    reports: dict[str, Any]  # FidelityError.reports: the typed reports of the failing models
 
 
 @pytest.fixture(scope="session")
@@ -141,5 +142,6 @@ def exported_uint8(
         try:
             pipeline.export_model(recipe, tiny_model_path, tmp_path_factory.mktemp("uint8_b"))
         except FidelityError as err:
-            return first, Attempt(err.result.models, str(err))  # type: ignore[attr-defined]
+            assert err.result is not None
+            return first, Attempt(err.result.models, str(err), err.reports)
     raise AssertionError("a negative tolerance must fail the fidelity gate")

@@ -44,6 +44,8 @@ def test_every_precision_is_written_with_sidecar_and_report(exported_all) -> Non
         report = json.loads(model.report.read_text())
         assert report["fidelity"]["eval_count"] == 6 and report["fidelity"]["passed"]
         assert "vs_ground_truth" in report["fidelity"]
+        assert report["fidelity"] == json.loads(json.dumps(model.fidelity.to_dict(), default=float))
+        assert model.fidelity.passed and model.fidelity.gate.basis == "vs_ground_truth"
     sizes = {name: model.size_bytes for name, model in models.items()}
     assert sizes["fp16"] < 0.6 * sizes["fp32"] and sizes["int8"] < 0.5 * sizes["fp32"]
     assert not list(exported_all.out.glob(".*tmp*")), "temporary files left behind"
@@ -109,6 +111,9 @@ def test_fidelity_failure_keeps_the_model_and_says_where(exported_uint8) -> None
     assert "over the fidelity tolerance" in error and "model kept at" in error
     assert str(exported_uint8[1].models["int8"].path) in error
     assert exported_uint8[1].models["int8"].path.exists()
+    failed = exported_uint8[1].reports["int8"]
+    assert not failed.passed and failed.gate.max_nme_increase == -1.0
+    assert any(failure.startswith("NME increase") for failure in failed.gate.failures)
 
 
 def test_metadata_reads_without_tensorflow(exported_all) -> None:
