@@ -102,11 +102,11 @@ def _draw_pareto(axis: Any, report: BenchReport) -> None:
     threads = report.config.get("threads", [1])[0]
     for row in report.models:
         entry = row.latency_for(threads)
-        if entry and row.size_bytes:
-            axis.scatter(entry["median_ms"], row.size_bytes / 1e6, marker=_MARKERS.get(row.precision, "o"))
+        if entry and entry.median_ms is not None and row.size_bytes:
+            axis.scatter(entry.median_ms, row.size_bytes / 1e6, marker=_MARKERS.get(row.precision, "o"))
             axis.annotate(
                 row.name,
-                (entry["median_ms"], row.size_bytes / 1e6),
+                (entry.median_ms, row.size_bytes / 1e6),
                 fontsize=7,
                 xytext=(4, 3),
                 textcoords="offset points",

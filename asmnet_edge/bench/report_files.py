@@ -166,15 +166,15 @@ def markdown_report(report: BenchReport) -> str:
     latency_rows = [
         [
             row.name,
-            _fmt(entry.get("threads")),
-            _fmt(entry.get("xnnpack")),
-            _fmt(entry.get("median_ms"), 3),
-            _fmt(entry.get("p90_ms"), 3),
-            _fmt(entry.get("min_ms"), 3),
-            _fmt(entry.get("max_ms"), 3),
-            _fmt(entry.get("std_ms"), 3),
-            _fmt(entry.get("spread")),
-            entry.get("error") or "",
+            _fmt(entry.threads),
+            _fmt(entry.xnnpack),
+            _fmt(entry.median_ms, 3),
+            _fmt(entry.p90_ms, 3),
+            _fmt(entry.min_ms, 3),
+            _fmt(entry.max_ms, 3),
+            _fmt(entry.std_ms, 3),
+            _fmt(entry.spread),
+            entry.error or "",
         ]
         for row in report.models
         for entry in row.latency
@@ -292,12 +292,12 @@ def csv_rows(report: BenchReport) -> list[dict[str, Any]]:
             "nme_percent_change_vs_fp32": (model.vs_fp32 or {}).get("nme_percent_change"),
             "nme_vs_fp32_percent": (model.vs_fp32 or {}).get("nme_vs_fp32_percent"),
         }
-        for entry in model.latency or [{}]:
+        for entry in model.latency or [None]:
             row = dict(common)
             for key in LATENCY_COLUMNS:
-                row[key] = entry.get(key)
-            if entry.get("error"):
-                row["error"] = entry["error"]
+                row[key] = getattr(entry, key, None)
+            if entry is not None and entry.error:
+                row["error"] = entry.error
             rows.append(row)
     for peer in report.peers:
         rows.append(

@@ -13,7 +13,52 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from asmnet_edge._config import load_dataclass
+
 SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class LatencyEntry:
+    """One (threads, XNNPACK on/off) configuration timed on the target, or why it could not be.
+
+    The runner's (and ``benchmark_model``'s) JSON loads strictly through :meth:`from_dict`;
+    :meth:`to_dict` writes back the figures that were measured (``None`` fields are left out).
+    """
+
+    threads: int
+    xnnpack: bool
+    ok: bool = True
+    error: str | None = None
+    runs: int | None = None
+    median_ms: float | None = None
+    p90_ms: float | None = None
+    min_ms: float | None = None
+    max_ms: float | None = None
+    mean_ms: float | None = None
+    std_ms: float | None = None
+    spread: float | None = None  # p90 / median
+    init_ms: float | None = None
+    first_inference_ms: float | None = None
+    warmup_mean_ms: float | None = None
+    outputs_finite: bool | None = None
+    samples_ms: tuple[float, ...] | None = None
+    # benchmark_model (adb) only: its own memory figures and XNNPACK's delegation
+    memory_init_mb: float | None = None
+    memory_overall_mb: float | None = None
+    delegated_nodes: str | None = None
+    delegate_partitions: int | None = None
+
+    @classmethod
+    def from_dict(cls, data: Any) -> LatencyEntry:
+        return load_dataclass(cls, data, "latency entry")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {key: value for key, value in asdict(self).items() if value is not None}
+        data["error"] = self.error
+        if self.samples_ms is not None:
+            data["samples_ms"] = list(self.samples_ms)
+        return data
 
 
 @dataclass
@@ -43,7 +88,7 @@ class ModelResult:
     rss_baseline_mb: float | None = None
     rss_peak_mb: float | None = None
     rss_model_mb: float | None = None
-    latency: list[dict[str, Any]] = field(default_factory=list)
+    latency: list[LatencyEntry] = field(default_factory=list)
     accuracy: dict[str, Any] | None = None
     accuracy_error: str | None = None
     vs_fp32: dict[str, Any] | None = None
@@ -53,16 +98,19 @@ class ModelResult:
             self.ok = False
             self.error = message
 
-    def latency_for(self, threads: int, xnnpack: bool = True) -> dict[str, Any] | None:
+    def latency_for(self, threads: int, xnnpack: bool = True) -> LatencyEntry | None:
         """The successful latency entry for one configuration, if it ran."""
         for entry in self.latency:
-            if entry.get("threads") == threads and entry.get("xnnpack") == xnnpack and entry.get("ok"):
+            if entry.threads == threads and entry.xnnpack == xnnpack and entry.ok:
                 return entry
         return None
 
     def best_median_ms(self) -> float | None:
-        values = [entry["median_ms"] for entry in self.latency if entry.get("ok") and entry.get("median_ms")]
+        values = [entry.median_ms for entry in self.latency if entry.ok and entry.median_ms]
         return min(values) if values else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "latency": [entry.to_dict() for entry in self.latency]}
 
 
 @dataclass
@@ -99,6 +147,7 @@ class BenchReport:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        data["models"] = [row.to_dict() for row in self.models]
         return {"schema_version": SCHEMA_VERSION, "tool": "asmnet-edge bench", **data}
 
     @classmethod
@@ -112,7 +161,12 @@ class BenchReport:
                 "re-run the benchmark with this asmnet-edge"
             )
         values = {key: value for key, value in data.items() if key not in ("schema_version", "tool")}
-        values["models"] = [ModelResult(**row) for row in values.get("models", [])]
+        values["models"] = [
+            ModelResult(
+                **{**row, "latency": [LatencyEntry.from_dict(entry) for entry in row.get("latency", [])]}
+            )
+            for row in values.get("models", [])
+        ]
         values["peers"] = [PeerResult(**row) for row in values.get("peers", [])]
         return cls(**values)
 

@@ -8,7 +8,7 @@ carries the device's error, so the caller can still write every report file.
 >>> from asmnet_edge.bench.config import BenchConfig
 from asmnet_edge.bench.connect import open_target
 >>> report = run_bench(BenchConfig(models=("asmnet68_int8.tflite",), threads=(1, 2)))  # doctest: +SKIP
->>> report.models[0].latency_for(1)["median_ms"]  # doctest: +SKIP
+>>> report.models[0].latency_for(1).median_ms  # doctest: +SKIP
 3.9
 """
 
@@ -24,7 +24,7 @@ from typing import Any
 
 from asmnet_edge.bench.config import BenchConfig
 from asmnet_edge.bench.connect import open_target
-from asmnet_edge.bench.results import BenchReport, ModelResult
+from asmnet_edge.bench.results import BenchReport, LatencyEntry, ModelResult
 from asmnet_edge.bench.static import describe_model
 from asmnet_edge.bench.targets import parse_target
 from asmnet_edge.errors import AsmnetEdgeError, DeviceError
@@ -71,16 +71,16 @@ def _tool_version() -> str:
 def apply_runner_result(row: ModelResult, result: dict[str, Any]) -> None:
     """Copy a runner's (or benchmark_model's) JSON into the row."""
     row.backend = result.get("backend")
-    row.latency = list(result.get("configs", []))
+    row.latency = [LatencyEntry.from_dict(entry) for entry in result.get("configs", [])]
     row.rss_baseline_mb = result.get("rss_baseline_mb")
     row.rss_peak_mb = result.get("rss_peak_first_mb") or result.get("rss_peak_mb")
     if row.rss_peak_mb is not None and row.rss_baseline_mb is not None:
         row.rss_model_mb = round(row.rss_peak_mb - row.rss_baseline_mb, 2)
-    first = next((entry for entry in row.latency if entry.get("ok")), None)
+    first = next((entry for entry in row.latency if entry.ok), None)
     if first is not None:
-        row.init_ms = first.get("init_ms")
-        row.first_inference_ms = first.get("first_inference_ms")
-        row.warmup_mean_ms = first.get("warmup_mean_ms")
+        row.init_ms = first.init_ms
+        row.first_inference_ms = first.first_inference_ms
+        row.warmup_mean_ms = first.warmup_mean_ms
     if not result.get("ok", False):
         row.fail(result.get("error") or "the runner reported a failure without a message")
 
@@ -136,20 +136,20 @@ def ratios(report: BenchReport) -> list[dict[str, Any]]:
     """int8 (and every precision) against fp32 of the same variant, and models against peers."""
     found: list[dict[str, Any]] = []
     floats = {row.variant: row for row in report.models if row.precision == "fp32" and row.ok}
-    threads = sorted({entry["threads"] for row in report.models for entry in row.latency if entry.get("ok")})
+    threads = sorted({entry.threads for row in report.models for entry in row.latency if entry.ok})
     for row in report.models:
         reference = floats.get(row.variant)
         if reference is None or reference is row or not row.ok:
             continue
         for count in threads:
             mine, theirs = row.latency_for(count), reference.latency_for(count)
-            if mine and theirs and mine.get("median_ms") and theirs.get("median_ms"):
+            if mine and theirs and mine.median_ms and theirs.median_ms:
                 found.append(
                     {
                         "model": row.name,
                         "versus": reference.name,
                         "threads": count,
-                        "latency_ratio": round(mine["median_ms"] / theirs["median_ms"], 3),
+                        "latency_ratio": round(mine.median_ms / theirs.median_ms, 3),
                         "size_ratio": round((row.size_bytes or 0) / (reference.size_bytes or 1), 3),
                     }
                 )

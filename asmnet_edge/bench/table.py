@@ -11,7 +11,9 @@ import io
 from typing import Any
 
 from asmnet_edge._lazy import require
-from asmnet_edge.bench.results import BenchReport
+from asmnet_edge.bench.results import BenchReport, LatencyEntry
+
+NOT_RUN = LatencyEntry(threads=0, xnnpack=False, ok=False)  # a configuration with no entry: empty cells
 
 
 def _cell(value: Any, digits: int = 2) -> str:
@@ -47,21 +49,21 @@ def render_table(report: BenchReport, width: int = 160) -> str:
     for row in report.models:
         scores = row.accuracy or {}
         change = (row.vs_fp32 or {}).get("nme_percent_change")
-        threads = sorted({entry["threads"] for entry in row.latency}) or [None]
+        threads = sorted({entry.threads for entry in row.latency}) or [None]
         for count in threads:
-            on = next((e for e in row.latency if e["threads"] == count and e["xnnpack"]), {})
-            off = next((e for e in row.latency if e["threads"] == count and not e["xnnpack"]), {})
-            error = row.error if count is None else (on.get("error") or off.get("error") or "")
+            on = next((e for e in row.latency if e.threads == count and e.xnnpack), NOT_RUN)
+            off = next((e for e in row.latency if e.threads == count and not e.xnnpack), NOT_RUN)
+            error = row.error if count is None else (on.error or off.error or "")
             table.add_row(
                 row.name,
                 row.precision,
                 _cell(row.size_bytes / 1e6 if row.size_bytes else None),
                 _cell(row.macs / 1e6 if row.macs else None, 1),
                 _cell(count),
-                _cell(on.get("median_ms"), 3),
-                _cell(on.get("p90_ms"), 3),
-                _cell(on.get("spread")),
-                _cell(off.get("median_ms"), 3),
+                _cell(on.median_ms, 3),
+                _cell(on.p90_ms, 3),
+                _cell(on.spread),
+                _cell(off.median_ms, 3),
                 _cell(row.init_ms),
                 _cell(row.rss_peak_mb, 1),
                 _cell(scores.get("nme_percent")),

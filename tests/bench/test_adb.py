@@ -78,11 +78,11 @@ def test_benchmark_model_path_end_to_end(fake_adb, fixtures: Path, tmp_path: Pat
         "cores": 8,
         "taskset": "f0",
     }
-    good = [entry for entry in row.latency if entry["ok"]]
-    assert [(e["threads"], e["xnnpack"]) for e in good] == [(1, True), (1, False), (4, True), (4, False)]
-    assert good[0]["median_ms"] == 10.851 and row.init_ms == 41.386 and row.rss_peak_mb == 18.5078
-    too_many = [entry for entry in row.latency if entry["threads"] == 16]
-    assert all(e["error"] == "16 threads requested but adb:R58M12345 has 8 cores" for e in too_many)
+    good = [entry for entry in row.latency if entry.ok]
+    assert [(e.threads, e.xnnpack) for e in good] == [(1, True), (1, False), (4, True), (4, False)]
+    assert good[0].median_ms == 10.851 and row.init_ms == 41.386 and row.rss_peak_mb == 18.5078
+    too_many = [entry for entry in row.latency if entry.threads == 16]
+    assert all(e.error == "16 threads requested but adb:R58M12345 has 8 cores" for e in too_many)
     calls = fake_adb.calls()
     assert all(call[:2] == ["-s", "R58M12345"] for call in calls)
     pushes = [call for call in calls if call[2] == "push"]
@@ -131,7 +131,7 @@ def test_phone_with_python_uses_the_runner(fake_adb, fixtures: Path, monkeypatch
     report = run_bench(_config(fixtures, device=None, threads=(1,), runs=4, warmup=1))
     row = report.models[0]
     assert report.error is None and row.ok and row.backend in ("ai_edge_litert", "tflite_runtime")
-    assert report.target["kind"] == "adb" and row.latency_for(1)["runs"] == 4
+    assert report.target["kind"] == "adb" and row.latency_for(1).runs == 4
     pushed = [call[4] for call in fake_adb.calls() if call[2] == "push"]
     assert pushed[0].endswith("/remote_runner.py") and pushed[1].endswith("/model_0.tflite")
     assert all(path.startswith("/data/local/tmp/asmnet-bench.") for path in pushed)

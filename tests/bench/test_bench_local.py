@@ -12,7 +12,7 @@ import pytest
 
 from asmnet_edge.bench.config import BenchConfig
 from asmnet_edge.bench.report_files import CSV_COLUMNS, write_reports
-from asmnet_edge.bench.results import SCHEMA_VERSION, BenchReport
+from asmnet_edge.bench.results import SCHEMA_VERSION, BenchReport, LatencyEntry
 from asmnet_edge.bench.run import run_bench
 from asmnet_edge.errors import ConfigError
 
@@ -40,12 +40,12 @@ def report(fixtures: Path, tmp_path_factory: pytest.TempPathFactory) -> BenchRep
 def test_good_models_have_latency_per_thread_and_xnnpack_mode(report: BenchReport) -> None:
     fp32 = report.models[0]
     assert fp32.ok and fp32.precision == "fp32" and fp32.variant == "a1_32_68pt"
-    assert [(e["threads"], e["xnnpack"], e["ok"]) for e in fp32.latency][:2] == [
+    assert [(e.threads, e.xnnpack, e.ok) for e in fp32.latency][:2] == [
         (1, True, True),
         (1, False, True),
     ]
     entry = fp32.latency_for(1)
-    assert entry["min_ms"] <= entry["median_ms"] <= entry["p90_ms"] <= entry["max_ms"]
+    assert entry.min_ms <= entry.median_ms <= entry.p90_ms <= entry.max_ms
     assert fp32.macs == 8 * 8 * 8 * 27 + 8 * 139 and fp32.size_bytes == Path(fp32.path).stat().st_size
     assert 0 < fp32.gzip_bytes < fp32.size_bytes and len(fp32.sha256) == 64
     assert fp32.rss_peak_mb > fp32.rss_baseline_mb > 0 and fp32.init_ms > 0
@@ -53,8 +53,8 @@ def test_good_models_have_latency_per_thread_and_xnnpack_mode(report: BenchRepor
 
 def test_thread_count_above_cores_is_an_error_for_that_row_only(report: BenchReport) -> None:
     too_many = len(os.sched_getaffinity(0)) + 1
-    failed = [e for e in report.models[0].latency if e["threads"] == too_many]
-    assert failed and all(not e["ok"] and "cores" in e["error"] for e in failed)
+    failed = [e for e in report.models[0].latency if e.threads == too_many]
+    assert failed and all(not e.ok and "cores" in e.error for e in failed)
     assert report.models[0].ok
 
 
@@ -91,7 +91,7 @@ def test_ratios_against_fp32_of_the_same_variant(report: BenchReport) -> None:
     fp32, model = report.models[0], report.models[2]
     assert int8["versus"] == "bench68_fp32"
     assert int8["latency_ratio"] == pytest.approx(
-        model.latency_for(1)["median_ms"] / fp32.latency_for(1)["median_ms"], rel=1e-2
+        model.latency_for(1).median_ms / fp32.latency_for(1).median_ms, rel=1e-2
     )
     assert int8["size_ratio"] == pytest.approx(model.size_bytes / fp32.size_bytes, rel=1e-2)
     assert ("bench68_fp32", 1) not in ratios
@@ -103,10 +103,10 @@ def test_reports_are_written_and_parseable(report: BenchReport, tmp_path: Path) 
     assert written == [str(path) for path in paths]
     data = json.loads(paths[0].read_text())
     assert data["schema_version"] == SCHEMA_VERSION and data["tool"] == "asmnet-edge bench"
-    assert (
-        BenchReport.from_dict(data).models[0].latency_for(1)["median_ms"]
-        == report.models[0].latency_for(1)["median_ms"]
-    )
+    assert BenchReport.from_dict(data).models == report.models  # typed entries survive the JSON
+    entry = data["models"][0]["latency"][0]
+    assert {"threads", "xnnpack", "ok", "error", "median_ms", "p90_ms", "samples_ms"} <= set(entry)
+    assert len(entry["samples_ms"]) == entry["runs"] and entry["error"] is None
     markdown = paths[1].read_text()
     assert "| model | precision | variant | size MB |" in markdown and "## Errors" in markdown
     assert "## Accuracy not measured" in markdown and "dense_10_4" in markdown
@@ -121,6 +121,15 @@ def test_reports_are_written_and_parseable(report: BenchReport, tmp_path: Path) 
 def test_report_from_a_newer_schema_is_refused() -> None:
     with pytest.raises(ConfigError, match="schema version 99"):
         BenchReport.from_dict({"schema_version": 99})
+
+
+def test_latency_entries_load_strictly() -> None:
+    failed = LatencyEntry.from_dict({"threads": 8, "xnnpack": True, "ok": False, "error": "8 > 4 cores"})
+    assert failed.to_dict() == {"threads": 8, "xnnpack": True, "ok": False, "error": "8 > 4 cores"}
+    with pytest.raises(ConfigError, match="latency entry: unknown key 'median'"):
+        LatencyEntry.from_dict({"threads": 1, "xnnpack": True, "median": 3.0})
+    with pytest.raises(ConfigError, match="latency entry: key 'median_ms' must be number or null"):
+        LatencyEntry.from_dict({"threads": 1, "xnnpack": True, "median_ms": "3"})
 
 
 @pytest.mark.parametrize(

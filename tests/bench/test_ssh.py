@@ -54,8 +54,8 @@ def test_ssh_end_to_end_with_hostile_file_names(sshd: dict, fixtures: Path, tmp_
     for row in report.models[: len(names)]:
         assert row.ok, row.error
         entry = row.latency_for(1)
-        assert entry["min_ms"] <= entry["median_ms"] <= entry["p90_ms"] <= entry["max_ms"]
-        assert any(e["threads"] == too_many and "cores" in e["error"] for e in row.latency)
+        assert entry.min_ms <= entry.median_ms <= entry.p90_ms <= entry.max_ms
+        assert any(e.threads == too_many and "cores" in e.error for e in row.latency)
     assert report.models[-1].ok is False
     for folder in (Path.home(), tmp_path, Path("/tmp"), Path.cwd()):
         assert not list(folder.glob("pwned*")), folder
