@@ -62,6 +62,10 @@ class TrackingPolicy:
     # share of the last frame-to-frame motion (centre shift and size change) added to the next crop: a
     # fast face stays inside the crop the network was trained on (0 = crop where the face was)
     motion_prediction: float = 0.7
+    # when the landmarks' own crop overlaps the crop they came from less than this (a fast face left
+    # the crop's centre), the face is re-aligned on the landmarks' crop in the same frame (one more
+    # model call, only on such frames; 0 = never)
+    recrop_iou: float = 0.7
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
 
 
@@ -73,6 +77,7 @@ class TrackerStats:
     detections: int = 0
     lost: int = 0
     tracked_faces: int = 0
+    recrops: int = 0  # frames re-aligned on the landmarks' crop (``TrackingPolicy.recrop_iou``)
     reasons: dict[str, int] = field(default_factory=dict)
 
     def count(self, reason: str) -> None:
@@ -135,7 +140,7 @@ class FaceTracker:
         results: list[tuple[_Track, Face]] = []
         failed: list[tuple[_Track, str]] = []
         for track in self._tracks:
-            face = self._align(frame, track)
+            face = self._align_recrop(frame, track)
             reason = self.lost_reason(face, frame, track)
             if reason is None:
                 results.append((track, face))
@@ -219,6 +224,27 @@ class FaceTracker:
                 return face
         return None
 
+    def _align_recrop(self, frame: Frame, track: _Track) -> Face:
+        """Align on the track's crop; re-align once on the landmarks' crop when the two disagree.
+
+        Only a face that passes the guards (drift aside) is re-aligned, and the second result is kept
+        only when it passes them too: a crop without a face is the guards' business, not this one's.
+        """
+        detected = track.detected
+        face = self._align(frame, track)
+        observed = self.next_box(face)
+        if not needs_recrop(observed, face.box, self.policy):
+            return face
+        if self.lost_reason(face, frame, track, check_drift=False) is not None:
+            return face
+        self.stats.recrops += 1
+        box, track.box, track.detected = track.box, observed, detected
+        again = self._align(frame, track)
+        if self.lost_reason(again, frame, track, check_drift=False) is None:
+            return again
+        track.box = box
+        return face
+
     def _align(self, frame: Frame, track: _Track) -> Face:
         detected, track.detected = track.detected, None
         detect_ms = self._detect_ms if detected is not None else 0.0
@@ -284,6 +310,15 @@ def guard_reason(
     if anchor is not None and _drifted(next_box, anchor, policy):
         return "drift"
     return None
+
+
+def needs_recrop(next_box: Box, crop: Box, policy: TrackingPolicy) -> bool:
+    """True when the landmarks ask for a crop that overlaps theirs less than ``policy.recrop_iou``.
+
+    >>> needs_recrop(Box(0, 0, 100, 100), Box(60, 0, 160, 100), TrackingPolicy())
+    True
+    """
+    return policy.recrop_iou > 0 and box_iou(next_box, crop) < policy.recrop_iou
 
 
 def _predict(observed: Box, last: Box | None, share: float) -> Box:

@@ -221,6 +221,7 @@ def test_motion_prediction_keeps_a_fast_face_in_its_crop():
         policy = TrackingPolicy(
             redetect_interval=0,
             motion_prediction=share,
+            recrop_iou=0.0,  # measured alone: no same-frame re-alignment
             max_shift_drift=1e9,  # no re-anchoring: the crop follows the landmarks alone
             smoothing=SmoothingConfig(enabled=False),
         )
@@ -242,3 +243,33 @@ def test_a_single_face_track_that_drifted_off_moves_to_the_detection():
     assert all(len(faces) == 1 for faces in results)
     crop = expand_box(landmark_box(UNIT_FACE * [130, 150] + [420, 200]), 0.05)
     assert box_iou(results[5][0].box, crop) > 0.9 and results[5][0].detector_box is not None
+
+
+def test_a_fast_face_is_realigned_on_its_own_crop_in_the_same_frame():
+    """40 px a frame on a 140 px face: the crop it was found in is a frame behind; one more call fixes it."""
+    truth = [Box(60 + 40 * index, 120, 200 + 40 * index, 280) for index in range(12)]
+    crops = [expand_box(landmark_box(UNIT_FACE * [b.width, b.height] + [b.x0, b.y0]), 0.05) for b in truth]
+    overlaps, recrops = {}, {}
+    for recrop in (0.0, 0.7):
+        aligner = ScriptedAligner(truth)
+        policy = TrackingPolicy(
+            redetect_interval=0,
+            motion_prediction=0.0,
+            recrop_iou=recrop,
+            max_shift_drift=1e9,
+            smoothing=SmoothingConfig(enabled=False),
+        )
+        tracker = FaceTracker(aligner, policy=policy)  # type: ignore[arg-type]
+        results = _run(tracker, aligner, len(truth))
+        overlaps[recrop] = min(box_iou(faces[0].box, crop) for faces, crop in zip(results[1:], crops[1:]))
+        recrops[recrop] = tracker.stats.recrops
+    assert overlaps[0.0] < 0.7 and overlaps[0.7] > 0.99, overlaps
+    assert recrops == {0.0: 0, 0.7: len(truth) - 1}
+
+
+def test_a_still_face_is_never_realigned():
+    truth = [Box(100, 100, 230, 250)] * 10
+    aligner = ScriptedAligner(truth)
+    tracker = FaceTracker(aligner, policy=TrackingPolicy(smoothing=SmoothingConfig(enabled=False)))  # type: ignore[arg-type]
+    _run(tracker, aligner, len(truth))
+    assert tracker.stats.recrops == 0
