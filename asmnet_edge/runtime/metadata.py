@@ -34,6 +34,8 @@ from asmnet_edge.runtime.contract import (
 METADATA_NAME = "asmnet_edge"
 SCHEMA_VERSION = 1
 PRECISIONS = PRECISION_NAMES
+ARCHITECTURES = ("asmnet", "dan")
+COLOR_ORDERS = ("RGB", "GRAY")  # GRAY: one channel, the luma of the RGB crop (runtime.model.grey_crop)
 POSE_CONVENTION = (
     "degrees; camera x right, y up, z toward the camera; head-to-camera R = Rz(-roll) Rx(-pitch) Ry(yaw); "
     "yaw>0 subject turns to their left (nose to image right), pitch>0 looks up, roll>0 clockwise in the image"
@@ -86,8 +88,24 @@ class ModelMetadata:
     # the training run's PCA shape model in output units (asmnet_edge.runtime.shape_score), for a
     # per-face plausibility score; None for models exported without it
     shape_model: dict[str, Any] | None = None
+    # the model family: "asmnet" (one network, landmarks + pose) or "dan" (a Deep Alignment Network
+    # cascade of ``stages`` stages on a grey crop, started from ``mean_shape``: flat crop pixels); the
+    # three keys are written only for non-ASMNet models, so ASMNet metadata keeps its bytes
+    architecture: str = "asmnet"
+    stages: int = 1
+    mean_shape: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
+        if self.architecture not in ARCHITECTURES:
+            raise MetadataError(
+                f"unknown architecture {self.architecture!r}: expected one of {ARCHITECTURES}"
+            )
+        if self.stages < 1:
+            raise MetadataError(f"stages must be at least 1, got {self.stages}")
+        if self.mean_shape is not None and len(self.mean_shape) != 2 * self.num_landmarks:
+            raise MetadataError("mean_shape does not have 2 x num_landmarks values")
+        if self.color_order not in COLOR_ORDERS:
+            raise MetadataError(f"unknown color_order {self.color_order!r}: expected one of {COLOR_ORDERS}")
         if self.precision not in PRECISIONS:
             raise MetadataError(f"unknown precision {self.precision!r}: expected one of {PRECISIONS}")
         if self.landmark_sign not in (1.0, -1.0):
@@ -103,7 +121,17 @@ class ModelMetadata:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["pose_order"] = list(self.pose_order)
+        if self.architecture == "asmnet" and self.stages == 1 and self.mean_shape is None:
+            for key in ("architecture", "stages", "mean_shape"):
+                del data[key]
+        elif self.mean_shape is not None:
+            data["mean_shape"] = list(self.mean_shape)
         return data
+
+    @property
+    def has_pose(self) -> bool:
+        """Does the model have a pose output (DAN models have landmarks only)?"""
+        return bool(self.pose_output)
 
     def to_json(self) -> str:
         """Canonical JSON (sorted keys): the same metadata always gives the same bytes."""

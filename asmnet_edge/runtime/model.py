@@ -1,7 +1,9 @@
 """An exported ASMNet on a LiteRT interpreter: crops in, crop-pixel landmarks and degrees out.
 
 This is the single place where input quantisation and output dequantisation happen; the
-FaceAligner, the exporters' fidelity check and the benchmarks all run models through it.
+FaceAligner, the exporters' fidelity check and the benchmarks all run models through it. Models whose
+metadata says ``color_order: GRAY`` (DAN) take the luma of the RGB crop (:func:`grey_crop`); models
+without a pose output (DAN) return NaN poses.
 
 >>> lite = LiteModel.from_file("asmnet68_int8.tflite")  # doctest: +SKIP
 >>> landmarks, pose = lite.run(crops)  # (N, 68, 2) crop pixels, (N, 3) degrees  # doctest: +SKIP
@@ -45,7 +47,7 @@ class LiteModel:
         self._runner = interpreter.get_signature_runner(self.signature)
         inputs = self._runner.get_input_details()
         outputs = self._runner.get_output_details()
-        expected = {metadata.landmarks_output, metadata.pose_output}
+        expected = {metadata.landmarks_output} | ({metadata.pose_output} if metadata.has_pose else set())
         if metadata.input_name not in inputs or not expected <= set(outputs):
             raise ModelError(
                 f"the model's signature has inputs {sorted(inputs)} and outputs {sorted(outputs)}; "
@@ -53,7 +55,8 @@ class LiteModel:
             )
         self._input = _io(inputs[metadata.input_name])
         self._landmarks = _io(outputs[metadata.landmarks_output])
-        self._pose = _io(outputs[metadata.pose_output])
+        self._pose = _io(outputs[metadata.pose_output]) if metadata.has_pose else None
+        self._grey = metadata.color_order == "GRAY"
         # uint8 pixels have 256 values: quantising through a table built by the same formula gives the
         # same tensor as the float path at a fraction of the per-frame cost
         self._input_table = self._quantise(np.arange(256, dtype=np.uint8)) if self._input.quantised else None
@@ -76,12 +79,17 @@ class LiteModel:
         return self._input.dtype
 
     def input_tensor(self, crop: np.ndarray) -> np.ndarray:
-        """A uint8 RGB ``size x size x 3`` crop -> the (1, size, size, 3) tensor the model takes."""
+        """A uint8 RGB ``size x size x 3`` crop -> the (1, size, size, 3) tensor the model takes
+        ((1, size, size, 1) for a grey model, which also takes a ``size x size`` grey crop)."""
         size = self.metadata.input_size
-        if crop.shape != (size, size, 3) or crop.dtype != np.uint8:
+        if self._grey and crop.dtype == np.uint8 and crop.shape in ((size, size), (size, size, 1)):
+            crop = crop.reshape(size, size, 1)
+        elif crop.shape != (size, size, 3) or crop.dtype != np.uint8:
             raise InputImageError(
                 f"crop must be a ({size}, {size}, 3) uint8 RGB array, got {crop.shape} {crop.dtype}"
             )
+        elif self._grey:
+            crop = grey_crop(crop)
         if self._input_table is not None:
             return _lookup(self._input_table, crop)[None]
         return self._quantise(crop)[None]
@@ -102,6 +110,8 @@ class LiteModel:
         """Like :meth:`run_raw` for a tensor made by :meth:`input_tensor` (lets callers time the two)."""
         outputs = self._runner(**{self.metadata.input_name: tensor})
         landmarks = _dequantise(outputs[self.metadata.landmarks_output], self._landmarks)
+        if self._pose is None:
+            return landmarks.reshape(-1), np.full(3, np.nan)
         pose = _dequantise(outputs[self.metadata.pose_output], self._pose)
         return landmarks.reshape(-1), pose.reshape(-1)
 
@@ -118,6 +128,18 @@ class LiteModel:
             landmarks[index] = denormalise_landmarks(values.reshape(-1, 2), size, self.metadata.landmark_sign)
             poses[index] = pose * self.metadata.pose_scale_deg
         return landmarks, poses
+
+
+def grey_crop(rgb: np.ndarray) -> np.ndarray:
+    """(..., 3) uint8 RGB -> (..., 1) uint8 luma ``0.299 R + 0.587 G + 0.114 B``, rounded: what grey
+    models (DAN) were trained on and are fed.
+
+    >>> grey_crop(np.array([[[255, 0, 0], [10, 20, 30]]], np.uint8))[..., 0].tolist()
+    [[76, 18]]
+    """
+    weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    luma = np.asarray(rgb, dtype=np.float32) @ weights
+    return np.clip(np.rint(luma), 0, 255).astype(np.uint8)[..., None]
 
 
 def _lookup(table: np.ndarray, pixels: np.ndarray) -> np.ndarray:
