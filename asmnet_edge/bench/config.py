@@ -93,21 +93,6 @@ def default_models(folder: Path = DEFAULT_MODELS_DIR) -> tuple[Path, ...]:
     return found
 
 
-def parse_threads(text: str) -> tuple[int, ...]:
-    """``"1,2,4"`` -> ``(1, 2, 4)``; anything else is a :class:`ConfigError`.
-
-    >>> parse_threads("1, 2,4")
-    (1, 2, 4)
-    """
-    try:
-        values = tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError as err:
-        raise ConfigError(f"threads must be comma-separated integers like 1,2,4; got {text!r}") from err
-    if not values or min(values) < 1:
-        raise ConfigError(f"threads must be positive integers like 1,2,4; got {text!r}")
-    return tuple(dict.fromkeys(values))
-
-
 def expand_models(paths: tuple[str | Path, ...]) -> tuple[Path, ...]:
     """``--model`` values: a file stays itself, a folder becomes its .tflite files (sorted, recursive).
 

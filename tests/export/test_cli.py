@@ -135,13 +135,14 @@ def test_tensorflow_conversion_error_is_one_line(keras_source, monkeypatch: pyte
 
     from asmnet_edge.errors import ExportError
     from asmnet_edge.exporters import convert as convert_module
+    from asmnet_edge.exporters import converter as converter_module
 
     def broken(converter, precision, io_type, dataset):  # full-integer ops without a calibration set
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         return converter
 
-    monkeypatch.setattr(convert_module, "configure_converter", broken)
+    monkeypatch.setattr(converter_module, "configure_converter", broken)
     with pytest.raises(ExportError) as err:
         convert_module.convert(keras_source, "fp32", "float32")
     message = str(err.value)
