@@ -62,8 +62,10 @@ class FidelityError(ExportError):
         }
 
 
-class InputImageError(AsmnetEdgeError):
-    """An image given to the runtime cannot be used (wrong shape, dtype, NaN, empty)."""
+class InputImageError(DataError):
+    """An image cannot be used: a file that is missing or does not decode, or an array of the wrong
+    shape or dtype, with NaN, or empty. A :class:`DataError`, so dataset readers that skip bad images
+    catch it too."""
 
 
 class DeviceError(AsmnetEdgeError):

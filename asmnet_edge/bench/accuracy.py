@@ -22,10 +22,11 @@ from typing import Any
 import numpy as np
 
 from asmnet_edge.bench.timing import latency_stats
-from asmnet_edge.data.dataset import FaceCrops, Sample, crop_box, load_image_rgb, make_crops, read_dataset
+from asmnet_edge.data.dataset import FaceCrops, Sample, crop_box, make_crops, read_dataset
 from asmnet_edge.errors import DataError
 from asmnet_edge.eval import metrics
 from asmnet_edge.runtime.geometry import crop_image, crop_to_image
+from asmnet_edge.runtime.image import load_image
 from asmnet_edge.runtime.model import LiteModel
 
 TIMED_FACES = 30  # per-face latency is timed on this many faces (full image -> crop -> model)
@@ -48,7 +49,7 @@ class LabelledFaces:
 
     def timing_images(self) -> list[np.ndarray]:
         if not self.images:
-            self.images = [load_image_rgb(sample.image_path) for sample in self.samples[:TIMED_FACES]]
+            self.images = [load_image(sample.image_path) for sample in self.samples[:TIMED_FACES]]
         return self.images
 
     @property

@@ -26,12 +26,12 @@ from typing import Any
 
 import numpy as np
 
-from asmnet_edge.data.dataset import load_image_rgb, read_dataset
+from asmnet_edge.data.dataset import read_dataset
 from asmnet_edge.errors import DataError
 from asmnet_edge.runtime.contract import CROP_MARGIN
 from asmnet_edge.runtime.detect import BoxMap, DetectedBox, Detector, box_iou
 from asmnet_edge.runtime.geometry import Box, expand_box, landmark_box
-from asmnet_edge.runtime.image import detection_copy, prepare_image
+from asmnet_edge.runtime.image import detection_copy, load_image, prepare_image
 
 MIN_IOU = 0.3
 MIN_DETECTED = 10
@@ -123,6 +123,6 @@ def labelled_pairs(
         chosen = rng.permutation(len(samples))[:limit] if limit else range(len(samples))
         for index in chosen:
             sample = samples[int(index)]
-            pairs.append((load_image_rgb(sample.image_path), sample.landmarks))
+            pairs.append((load_image(sample.image_path), sample.landmarks))
         sources.append(f"{Path(folder).name} ({len(chosen)} of {len(samples)})")
     return pairs, sources

@@ -16,7 +16,6 @@ Peers are optional: one that is not installed is a row saying so.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -27,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from asmnet_edge._lazy import require
+from asmnet_edge._lazy import package_dir, require
 from asmnet_edge.bench.peer_maps import DLIB_BOX, MESH_BOX, MESH_TO_IBUG68
 from asmnet_edge.bench.results import PeerResult
 from asmnet_edge.bench.timing import latency_stats
@@ -68,9 +67,9 @@ def _score(predictions: np.ndarray, truth: np.ndarray) -> dict[str, Any]:
 
 
 def _images(faces: Any) -> list[np.ndarray]:
-    from asmnet_edge.data.dataset import load_image_rgb
+    from asmnet_edge.runtime.image import load_image
 
-    return [load_image_rgb(sample.image_path) for sample in faces.samples]
+    return [load_image(sample.image_path) for sample in faces.samples]
 
 
 def run_dlib(faces: Any, images: list[np.ndarray]) -> PeerResult:
@@ -106,9 +105,9 @@ def find_mediapipe_model(mediapipe_python: str | None = None) -> Path:
     explicit = os.environ.get("ASMNET_MEDIAPIPE_MODEL")
     if explicit:
         return Path(explicit)
-    spec = importlib.util.find_spec("mediapipe")
-    if spec is not None and spec.submodule_search_locations:
-        return Path(next(iter(spec.submodule_search_locations))) / MEDIAPIPE_MODEL
+    installed = package_dir("mediapipe")
+    if installed is not None:
+        return installed / MEDIAPIPE_MODEL
     if mediapipe_python:
         try:
             done = subprocess.run(

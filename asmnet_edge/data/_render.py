@@ -22,7 +22,6 @@ What this module decides, and why:
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
 import os
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from asmnet_edge._lazy import package_file
 from asmnet_edge.data._headpose import FLIP_68, rotation_from_pose
 from asmnet_edge.errors import DataError, MissingDependencyError
 from asmnet_edge.runtime.contract import INNER_51
@@ -93,13 +93,10 @@ def menpo3d_data_dir() -> Path:
     >>> menpo3d_data_dir().joinpath("james.obj").is_file()  # doctest: +SKIP
     True
     """
-    spec = importlib.util.find_spec("menpo3d")
-    if spec is None or not spec.submodule_search_locations:
+    scan = package_file("menpo3d", "data/james.obj")
+    if scan is None:
         raise ScanMissingError()
-    folder = Path(list(spec.submodule_search_locations)[0]) / "data"
-    if not (folder / "james.obj").is_file():
-        raise ScanMissingError()
-    return folder
+    return scan.parent
 
 
 def _ljson_points(path: Path) -> np.ndarray:

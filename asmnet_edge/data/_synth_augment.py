@@ -5,6 +5,9 @@ generator's seed. Background photos are read from installed packages (scikit-ima
 data); images that show people are left out so the renders contain no unlabelled face.
 
 >>> import numpy as np
+
+from asmnet_edge._lazy import package_dir
+from asmnet_edge.runtime.image import load_image
 >>> background(np.random.default_rng(0), 64).shape
 (64, 64, 3)
 """
@@ -12,33 +15,25 @@ data); images that show people are left out so the renders contain no unlabelled
 from __future__ import annotations
 
 import functools
-import importlib.util
-from pathlib import Path
 
 import numpy as np
+
+from asmnet_edge._lazy import package_dir
+from asmnet_edge.runtime.image import load_image
 
 # file names (in skimage/data and matplotlib's sample_data) that show people or faces, or are not photos
 _EXCLUDED = {"astronaut.png", "camera.png", "grace_hopper.jpg", "lfw_subset.npy", "logo.png", "logo2.png"}
 _PHOTO_SUFFIXES = {".png", ".jpg"}
 
 
-def _package_dir(name: str) -> Path | None:
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(list(spec.submodule_search_locations)[0])
-
-
 @functools.lru_cache(maxsize=1)
 def background_photos() -> tuple[np.ndarray, ...]:
     """Face-free RGB photos (uint8) from installed scikit-image and matplotlib data folders."""
-    from PIL import Image
-
     folders = []
-    skimage_dir = _package_dir("skimage")
+    skimage_dir = package_dir("skimage")
     if skimage_dir is not None:
         folders.append(skimage_dir / "data")
-    matplotlib_dir = _package_dir("matplotlib")
+    matplotlib_dir = package_dir("matplotlib")
     if matplotlib_dir is not None:
         folders.append(matplotlib_dir / "mpl-data" / "sample_data")
     photos = []
@@ -46,8 +41,7 @@ def background_photos() -> tuple[np.ndarray, ...]:
         for path in sorted(folder.glob("*")):
             if path.suffix.lower() not in _PHOTO_SUFFIXES or path.name in _EXCLUDED:
                 continue
-            with Image.open(path) as image:
-                rgb = np.asarray(image.convert("RGB"))
+            rgb = load_image(path)
             if min(rgb.shape[:2]) >= 64:
                 photos.append(rgb)
     return tuple(photos)

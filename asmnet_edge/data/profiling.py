@@ -31,9 +31,10 @@ import numpy as np
 from asmnet_edge.data import _folder, _synth_augment
 from asmnet_edge.data._headpose import FLIP_68, flip_labels, rotation_from_pose
 from asmnet_edge.data._render import _light_pose, _require, project
-from asmnet_edge.data.dataset import Sample, load_image_rgb, read_dataset
+from asmnet_edge.data.dataset import Sample, read_dataset
 from asmnet_edge.data.morphable import FaceModel, Fit, fit_landmarks, load_face_model
 from asmnet_edge.errors import DataError
+from asmnet_edge.runtime.image import load_image
 
 SOURCE = "profiled-bfm"
 MAX_FIT_ERROR_PERCENT = 6.0  # source faces whose landmarks the model cannot reach are left out
@@ -136,7 +137,7 @@ def fit_sources(samples: list[Sample], model: FaceModel) -> tuple[list[SourceFac
         if fit.error_percent > MAX_FIT_ERROR_PERCENT:
             rejected += 1
             continue
-        colours, visible = texture_from_photo(model, fit, load_image_rgb(sample.image_path))
+        colours, visible = texture_from_photo(model, fit, load_image(sample.image_path))
         kept.append(
             SourceFace(sample.image_path.stem, fit.shape, fit.expression, colours, float(visible.mean()))
         )

@@ -21,7 +21,6 @@ True
 from __future__ import annotations
 
 import functools
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -34,10 +33,13 @@ from typing import Any
 
 import numpy as np
 
+from asmnet_edge._lazy import package_file
 from asmnet_edge.data import _folder
 from asmnet_edge.data._headpose import pose_from_rotation
 from asmnet_edge.errors import DataError, MissingDependencyError
 from asmnet_edge.runtime.contract import VIDEO_SUFFIXES
+from asmnet_edge.runtime.image import load_image
+from asmnet_edge.runtime.video import video_frames
 
 SOURCE = "teacher-dlib"
 HOLDOUT_PERSON = "featvideo-man"
@@ -122,11 +124,7 @@ def _package_path(package: str, relative: str) -> Path | None:
             if candidate.is_file():
                 return candidate
         return None
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(list(spec.submodule_search_locations)[0]) / relative
-    return path if path.is_file() else None
+    return package_file(package, relative)
 
 
 class Teacher:
@@ -204,23 +202,11 @@ def _missing(module: str) -> MissingDependencyError:
 
 
 def _frames(path: Path) -> Iterator[tuple[int, np.ndarray]]:
-    import cv2
-
+    """Every frame of a video, or a photo as frame 0 (RGB)."""
     if path.suffix.lower() in VIDEO_SUFFIXES:
-        capture = cv2.VideoCapture(str(path))
-        index = 0
-        while True:
-            ok, frame = capture.read()
-            if not ok:
-                break
-            yield index, frame[:, :, ::-1]
-            index += 1
-        capture.release()
+        yield from video_frames(path)
         return
-    from PIL import Image
-
-    with Image.open(path) as image:
-        yield 0, np.asarray(image.convert("RGB"))
+    yield 0, load_image(path)
 
 
 def _square_crop(image: np.ndarray, points: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:

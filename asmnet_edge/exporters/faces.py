@@ -15,17 +15,19 @@ copied into this repository.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from asmnet_edge.data.dataset import crop_box, load_image_rgb, read_dataset
+from asmnet_edge._lazy import package_dir
+from asmnet_edge.data.dataset import crop_box, read_dataset
 from asmnet_edge.errors import DataError
 from asmnet_edge.runtime.contract import ASSETS_DIR, CROP_MARGIN, IMAGE_SUFFIXES, VIDEO_SUFFIXES
 from asmnet_edge.runtime.geometry import Box, crop_image, crop_to_image
+from asmnet_edge.runtime.image import load_image
+from asmnet_edge.runtime.video import evenly_spaced, frame_count, video_frames
 
 # (package, folder inside it, file names or None for every image file): face photos only
 PACKAGED_FACES: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
@@ -62,18 +64,11 @@ class FaceList:
     skipped: dict[str, str]  # file -> reason
 
 
-def _package_dir(name: str) -> Path | None:
-    spec = importlib.util.find_spec(name)  # finds the folder without importing the package
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
 def packaged_face_images() -> dict[str, list[Path]]:
     """Face photos shipped by installed packages, package name -> files, in a fixed order."""
     found: dict[str, list[Path]] = {}
     for package, folder, names in PACKAGED_FACES:
-        root = _package_dir(package)
+        root = package_dir(package)
         if root is None or not (root / folder).is_dir():
             continue
         files = [
@@ -127,7 +122,7 @@ def detected_faces(
 def load_face_image(face: Face) -> np.ndarray:
     """The RGB image (or video frame) a face was found in; :class:`DataError` if it does not decode."""
     if face.frame is None:
-        return load_image_rgb(face.image_path)
+        return load_image(face.image_path)
     for _frame, image in _frames(face.image_path, only=face.frame):
         return image
     raise DataError(f"{face.image_path} has no frame {face.frame}")
@@ -136,28 +131,9 @@ def load_face_image(face: Face) -> np.ndarray:
 def _frames(path: Path, only: int | None = None) -> list[tuple[int | None, np.ndarray]]:
     """A photo as one frame, or up to FRAMES_PER_VIDEO evenly spaced frames of a video."""
     if path.suffix.lower() not in VIDEO_SUFFIXES:
-        return [(None, load_image_rgb(path))]
-    import cv2
-
-    capture = cv2.VideoCapture(str(path))
-    try:
-        total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-        if total <= 0:
-            raise DataError(f"{path} is not a readable video")
-        wanted = (
-            [only]
-            if only is not None
-            else sorted({round(index) for index in np.linspace(0, total - 1, min(FRAMES_PER_VIDEO, total))})
-        )
-        frames: list[tuple[int | None, np.ndarray]] = []
-        for index in wanted:
-            capture.set(cv2.CAP_PROP_POS_FRAMES, index)
-            ok, bgr = capture.read()
-            if ok:
-                frames.append((index, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)))
-        return frames
-    finally:
-        capture.release()
+        return [(None, load_image(path))]
+    wanted = [only] if only is not None else evenly_spaced(frame_count(path), FRAMES_PER_VIDEO)
+    return list(video_frames(path, wanted))
 
 
 def photo_faces(folder: str | Path, predictor: Predictor | None = None, input_size: int = 224) -> FaceList:

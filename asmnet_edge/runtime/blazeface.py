@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from asmnet_edge._lazy import package_file
 from asmnet_edge.errors import MissingDependencyError, ModelError
 from asmnet_edge.runtime.detect import BoxMap, DetectedBox
 from asmnet_edge.runtime.interpreter import make_interpreter
@@ -46,7 +47,6 @@ def find_model() -> Path:
 
     Raises :class:`MissingDependencyError` naming what to install.
     """
-    import importlib.util
     import os
 
     override = os.environ.get(MODEL_ENV)
@@ -55,11 +55,9 @@ def find_model() -> Path:
             raise ModelError(f"{MODEL_ENV} points to {override}, which is not a file")
         return Path(override)
     for package, folder in MODEL_SOURCES:
-        spec = importlib.util.find_spec(package)
-        for location in (spec.submodule_search_locations or []) if spec else []:
-            candidate = Path(location) / folder / MODEL_FILE
-            if candidate.is_file():
-                return candidate
+        candidate = package_file(package, f"{folder}/{MODEL_FILE}")
+        if candidate is not None:
+            return candidate
     raise MissingDependencyError(
         "the BlazeFace model file", "runtime", f"face detection with BlazeFace ({INSTALL_HINT})"
     )

@@ -19,6 +19,7 @@ area resize, not a second full-size buffer.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,13 +157,16 @@ def detection_copy(frame: Frame, max_side: int) -> tuple[np.ndarray, float]:
     return np.ascontiguousarray(to_rgb(small, frame.layout)), width / new_w
 
 
-def load_image(path: str | Path) -> tuple[np.ndarray, str]:
-    """Read an image file as uint8 (H, W, 3) BGR with OpenCV; returns ``(pixels, "bgr")``.
+def load_image(path: str | os.PathLike[str]) -> np.ndarray:
+    """Decode an image file (JPEG, PNG, BMP, PPM, TIFF, WebP) to uint8 (H, W, 3) RGB with OpenCV.
+
+    The one image decoder of the package: a missing or undecodable file is an
+    :class:`~asmnet_edge.errors.InputImageError` (a :class:`~asmnet_edge.errors.DataError` too).
 
     >>> load_image("/nonexistent.png")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    asmnet_edge.errors.InputImageError: cannot read image /nonexistent.png: ...
+    asmnet_edge.errors.InputImageError: cannot read image /nonexistent.png: no such file
     """
     from asmnet_edge._lazy import require
 
@@ -173,5 +177,7 @@ def load_image(path: str | Path) -> tuple[np.ndarray, str]:
     data = np.fromfile(str(source), dtype=np.uint8)
     pixels = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
     if pixels is None:
-        raise InputImageError(f"cannot read image {source}: not an image format OpenCV can decode")
-    return pixels, "bgr"
+        raise InputImageError(
+            f"cannot read image {source}: not a decodable image (expected JPEG, PNG, BMP, PPM, TIFF or WebP)"
+        )
+    return cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB)  # type: ignore[no-any-return]

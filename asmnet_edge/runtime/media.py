@@ -34,9 +34,10 @@ def annotate_image_file(aligner: FaceAligner, path: str | Path, out_dir: str | P
     """Predict on one image file, write ``<out_dir>/<stem>_asmnet.<png|jpg>``, return the faces as JSON."""
     cv2 = _cv2()
     source = Path(path)
-    pixels, color = load_image(source)
-    faces = aligner.predict(pixels, color=color)
-    drawn = draw_faces(pixels, faces)
+    rgb = load_image(source)
+    faces = aligner.predict(rgb)
+    pixels = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)  # drawn and encoded in OpenCV's channel order
+    drawn = draw_faces(pixels, faces, inplace=True)
     suffix = ".jpg" if source.suffix.lower() in (".jpg", ".jpeg") else ".png"
     target = Path(out_dir) / f"{source.stem}_asmnet{suffix}"
     encoded_ok, encoded = cv2.imencode(suffix, drawn)

@@ -15,10 +15,11 @@ from typing import Any
 import numpy as np
 
 from asmnet_edge.data.augment import AugmentConfig, augment_crop, augment_landmarks
-from asmnet_edge.data.dataset import Sample, load_image_rgb
+from asmnet_edge.data.dataset import Sample
 from asmnet_edge.model.asm import ShapePCA
 from asmnet_edge.runtime.contract import POSE_SCALE_DEG
 from asmnet_edge.runtime.geometry import normalise_landmarks
+from asmnet_edge.runtime.image import load_image
 
 
 class TrainingData:
@@ -34,7 +35,7 @@ class TrainingData:
         seed: int = 0,
     ) -> None:
         self.samples = list(samples)
-        self.images = [load_image_rgb(sample.image_path) for sample in self.samples]
+        self.images = [load_image(sample.image_path) for sample in self.samples]
         self.input_size = input_size
         self.pca = pca
         self.sign = sign

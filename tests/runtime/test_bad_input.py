@@ -17,7 +17,7 @@ from asmnet_edge.runtime.metadata import ModelMetadata, embed_metadata, read_tfl
 def test_file_that_is_not_an_image(tmp_path):
     path = tmp_path / "notes.png"
     path.write_text("this is text, not pixels")
-    with pytest.raises(InputImageError, match="not an image format OpenCV can decode"):
+    with pytest.raises(InputImageError, match="not a decodable image"):
         load_image(path)
     with pytest.raises(InputImageError, match="no such file"):
         load_image(tmp_path / "missing.jpg")

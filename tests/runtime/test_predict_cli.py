@@ -105,7 +105,7 @@ def test_not_an_image_as_json(micro_int8, tmp_path):
     assert result.exit_code == 1
     error = json.loads(result.stdout)
     assert error["ok"] is False and error["error_type"] == "InputImageError"
-    assert "not an image format" in error["error"]
+    assert "not a decodable image" in error["error"]
 
 
 def test_show_on_a_headless_opencv_is_a_clear_error(clip, micro_int8, monkeypatch):

@@ -69,9 +69,9 @@ def test_training_target_round_trips_through_the_runtime(
 
 
 def _read_rgb(path: Path) -> np.ndarray:
-    from asmnet_edge.data.dataset import load_image_rgb
+    from asmnet_edge.runtime.image import load_image
 
-    return load_image_rgb(path)
+    return load_image(path)
 
 
 def test_flip_augmentation_mirrors_points_and_negates_yaw_and_roll(labelled_face: Sample) -> None:

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from asmnet_edge.data.augment import MIRROR_68, MIRROR_98, AugmentConfig, augment_crop
-from asmnet_edge.data.dataset import crop_box, load_image_rgb, make_crops, read_dataset
+from asmnet_edge.data.dataset import crop_box, make_crops, read_dataset
 from asmnet_edge.data.pts import read_pts, write_pts
 from asmnet_edge.errors import DataError
 from asmnet_edge.runtime.geometry import crop_to_image, image_to_crop
+from asmnet_edge.runtime.image import load_image
 from tests.conftest import mean_face_68
 
 
@@ -54,7 +55,7 @@ def test_empty_folder_and_undecodable_image(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"\x00\x01 not a jpeg")
     with pytest.raises(DataError, match="not a decodable image"):
-        load_image_rgb(bad)
+        load_image(bad)
     with pytest.raises(DataError, match="unknown dataset format"):
         read_dataset(tmp_path, "afw")
 
