@@ -21,12 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from asmnet_edge._config import load_dataclass, read_json
+from asmnet_edge.data.dataset import FORMATS
 from asmnet_edge.errors import ConfigError
 from asmnet_edge.exporters.precisions import DEFAULT_PRECISIONS, IO_TYPES, check_precisions
 from asmnet_edge.exporters.presets import PRESETS
 
-CALIB_FORMATS = ("300w", "wflw", "images")
+CALIB_FORMATS = (*FORMATS, "images")  # the readers' formats, or a folder of photos (faces detected)
 MIN_GOOD_CALIB_COUNT = 100
+
 
 @dataclass(frozen=True)
 class ExportRecipe:
