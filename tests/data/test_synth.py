@@ -152,12 +152,7 @@ def test_missing_pyrender_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> No
 def test_missing_scan_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     from asmnet_edge.data import _render
 
-    real_find_spec = _render.importlib.util.find_spec
-    monkeypatch.setattr(
-        _render.importlib.util,
-        "find_spec",
-        lambda name, *rest: None if name == "menpo3d" else real_find_spec(name, *rest),
-    )
+    monkeypatch.setattr(_render, "package_file", lambda name, relative: None)  # menpo3d absent
     with pytest.raises(MissingDependencyError, match="menpo3d.*no-build-isolation"):
         _render.menpo3d_data_dir()
 
