@@ -9,6 +9,7 @@ from asmnet_edge.commands._options import format_option, library_default, thread
 from asmnet_edge.data.dataset import FORMATS
 from asmnet_edge.eval.evaluate import evaluate_model
 from asmnet_edge.eval.metrics import NORMALISATIONS
+from asmnet_edge.eval.subsets import LAYOUTS
 
 
 @click.command(name="eval")
@@ -33,6 +34,14 @@ from asmnet_edge.eval.metrics import NORMALISATIONS
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Evaluate the first N faces only.")
 @threads_option(library_default(evaluate_model, "num_threads"))
 @click.option("--visible-only", is_flag=True, help="Average over points marked visible in poses.csv.")
+@click.option(
+    "--layout",
+    type=click.Choice(LAYOUTS),
+    default=library_default(evaluate_model, "layout"),
+    show_default=True,
+    help="300w: 300W's test tree (lfpw/testset, helen/testset, ibug), reported as common / challenging / "
+    "full; auto: that when --data has it; flat: every labelled face under --data as one set.",
+)
 @json_option
 @handle_errors
 def evaluate(
@@ -43,10 +52,11 @@ def evaluate(
     limit: int | None,
     threads: int,
     visible_only: bool,
+    layout: str,
     as_json: bool,
 ) -> None:
     """Evaluate --model (default: the embedded model) on the labelled faces of --data."""
-    report = evaluate_model(model, data, fmt, norm, limit, threads, visible_only)
+    report = evaluate_model(model, data, fmt, norm, limit, threads, visible_only, layout)
     if not as_json:
         report.pop("per_image_nme_percent")
     emit({"ok": True, **report}, as_json, _human)
@@ -64,6 +74,14 @@ def _human(report: dict) -> str:
     ]
     if "inner51" in report:
         lines.append(f"  inner 51 points: NME {report['inner51']['nme_percent']:.2f} %")
+    for name, subset in report.get("subsets", {}).items():
+        if subset["count"]:
+            pupil, ocular = subset["inter-pupil"], subset["inter-ocular"]
+            lines.append(
+                f"  300W {name} ({subset['count']} faces): NME inter-pupil {pupil['nme_percent']:.2f} %, "
+                f"inter-ocular {ocular['nme_percent']:.2f} %; AUC@0.08 {ocular['auc_008']:.3f}, "
+                f"failure rate @8% {100 * ocular['failure_rate_008']:.1f} % (inter-ocular)"
+            )
     pose = row.get("pose_mae_deg") or {}
     if pose:
         lines.append(

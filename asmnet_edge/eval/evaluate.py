@@ -32,6 +32,10 @@ def load_predictor(model: str | Path | None, num_threads: int = 1) -> tuple[Any,
 
         lite = LiteModel.from_file(model, num_threads=num_threads)
         return lite.run, lite.metadata.num_landmarks, lite.metadata.input_size
+    from asmnet_edge.model.dan import is_dan
+
+    if model is not None and is_dan(model):
+        return _dan_predictor(model)
     from asmnet_edge.model import load_default
     from asmnet_edge.model.asmnet import predict_crops
     from asmnet_edge.model.io import load_asmnet
@@ -45,6 +49,34 @@ def load_predictor(model: str | Path | None, num_threads: int = 1) -> tuple[Any,
         return denormalise_landmarks(points, loaded.input_size, loaded.landmark_sign), poses * POSE_SCALE_DEG
 
     return run, loaded.num_landmarks, loaded.input_size
+
+
+def predict_dan(model: Any, crops: np.ndarray, batch_size: int = 32) -> np.ndarray:
+    """Landmarks in crop pixels (N, n, 2) of a Keras DAN for uint8 RGB crops (N, S, S, 3), fed exactly
+    as the runtime feeds the .tflite (luma, times the float32 1/255)."""
+    from asmnet_edge.runtime.contract import LANDMARKS_OUTPUT
+    from asmnet_edge.runtime.model import grey_crop
+
+    grey = grey_crop(crops).astype(np.float32) * np.float32(1.0 / 255.0)
+    values = np.concatenate(
+        [
+            np.asarray(model(grey[start : start + batch_size], training=False)[LANDMARKS_OUTPUT])
+            for start in range(0, len(grey), batch_size)
+        ]
+    )
+    return denormalise_landmarks(values.reshape(len(crops), -1, 2), crops.shape[1], 1.0)
+
+
+def _dan_predictor(model: str | Path) -> tuple[Any, int, int]:
+    """A Keras DAN (run folder or dan.weights.h5): landmarks only, NaN poses."""
+    from asmnet_edge.model.dan import load_dan
+
+    loaded = load_dan(model)
+
+    def run(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return predict_dan(loaded.model, images), np.full((len(images), 3), np.nan)
+
+    return run, loaded.spec.num_landmarks, loaded.spec.input_size
 
 
 def predict_in_image(predictor: Any, crops: FaceCrops) -> tuple[np.ndarray, np.ndarray]:
@@ -63,17 +95,36 @@ def evaluate_model(
     limit: int | None = None,
     num_threads: int = 1,
     visible_only: bool = False,
+    layout: str = "auto",
 ) -> dict[str, Any]:
-    """NME/CED/AUC/failure rate/pose MAE of ``model`` on a dataset, as a JSON-ready dict."""
+    """NME/CED/AUC/failure rate/pose MAE of ``model`` on a dataset, as a JSON-ready dict.
+
+    ``layout`` ``300w`` (or ``auto`` on a folder that has it) evaluates 300W's official test tree
+    (``lfpw/testset``, ``helen/testset``, ``ibug``) and adds ``subsets``: common, challenging and full,
+    each with inter-pupil and inter-ocular NME, CED, AUC@0.08 and failure rate (see
+    :mod:`asmnet_edge.eval.subsets`); ``limit`` then applies to each part.
+    """
+    from asmnet_edge.eval.subsets import resolve_layout, subset_members, subset_metrics
+
+    parts = resolve_layout(data, layout, fmt)
     predictor, points, size = load_predictor(model, num_threads)
-    samples = read_dataset(data, fmt)
+    part_names: list[str] = []
+    if parts is None:
+        samples = read_dataset(data, fmt)
+    else:
+        samples = []
+        for part, folder in parts.items():
+            found = read_dataset(folder, fmt)[:limit] if limit else read_dataset(folder, fmt)
+            samples += found
+            part_names += [part] * len(found)
     if samples[0].landmarks.shape[0] != points:
         raise ModelError(
             f"the model predicts {points} landmarks but {data} has {samples[0].landmarks.shape[0]}"
         )
-    samples = samples[:limit] if limit else samples
+    samples = samples[:limit] if limit and parts is None else samples
     crops = make_crops(samples, size)
     predicted, poses = predict_in_image(predictor, crops)
+    has_pose = not np.all(np.isnan(poses))
     truth = np.stack([sample.landmarks for sample in samples])
     gt_pose = crops.poses
     mask = None
@@ -83,8 +134,12 @@ def evaluate_model(
         "model": str(model) if model is not None else "default",
         "data": str(data),
         "format": fmt,
-        "all": summarize(predicted, truth, poses, gt_pose, norm, mask),
+        "layout": "flat" if parts is None else "300w",
+        "all": summarize(predicted, truth, poses if has_pose else None, gt_pose, norm, mask),
     }
+    if parts is not None:
+        report["parts"] = {part: part_names.count(part) for part in parts}
+        report["subsets"] = subset_metrics(predicted, truth, subset_members(part_names))
     inner_mask = inner51_mask(truth)
     if inner_mask is not None:
         if mask is not None:

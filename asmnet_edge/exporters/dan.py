@@ -27,29 +27,16 @@ from asmnet_edge._lazy import require
 from asmnet_edge.data.dataset import make_crops, read_dataset
 from asmnet_edge.errors import ConfigError, ExportError
 from asmnet_edge.eval import metrics
+from asmnet_edge.eval.evaluate import predict_dan
 from asmnet_edge.exporters.fidelity import nme_percent
 from asmnet_edge.exporters.graph import TfliteGraph
 from asmnet_edge.exporters.precisions import PRECISIONS, configure_converter
 from asmnet_edge.model.dan import ARCHITECTURE, LoadedDAN, load_dan
 from asmnet_edge.runtime.contract import INPUT_NAME, LANDMARKS_OUTPUT
-from asmnet_edge.runtime.geometry import denormalise_landmarks
 from asmnet_edge.runtime.metadata import ModelMetadata, embed_metadata
 from asmnet_edge.runtime.model import LiteModel, grey_crop
 
 DAN_PRECISIONS = ("fp32", "fp16", "int8")  # int16x8 / dynamic are not offered for the cascade
-
-
-def predict_dan(model: Any, crops: np.ndarray, batch_size: int = 32) -> np.ndarray:
-    """Landmarks in crop pixels (N, n, 2) of a Keras DAN for uint8 RGB crops (N, S, S, 3), fed exactly
-    as the runtime feeds the .tflite (luma, times the float32 1/255)."""
-    grey = grey_crop(crops).astype(np.float32) * np.float32(1.0 / 255.0)
-    values = np.concatenate(
-        [
-            np.asarray(model(grey[start : start + batch_size], training=False)[LANDMARKS_OUTPUT])
-            for start in range(0, len(grey), batch_size)
-        ]
-    )
-    return denormalise_landmarks(values.reshape(len(crops), -1, 2), crops.shape[1], 1.0)
 
 
 def builtin_ops(content: bytes) -> dict[str, int]:

@@ -335,19 +335,6 @@ def evaluate_stage(head: Any, data: GreyData, size: int, batch_size: int = 32) -
     return {norm: float(100 * nme(predicted, truth, norm).mean()) for norm in ("inter-pupil", "inter-ocular")}
 
 
-def predict_dan(model: Any, crops: np.ndarray, batch_size: int = 32) -> np.ndarray:
-    """Landmarks in crop pixels (N, n, 2) of a Keras DAN for uint8 RGB crops (N, S, S, 3), fed as the
-    runtime feeds the .tflite (luma, / 255)."""
-    grey = grey_crop(crops).astype(np.float32) / np.float32(255.0)
-    values = np.concatenate(
-        [
-            np.asarray(model(grey[start : start + batch_size], training=False)["landmarks"])
-            for start in range(0, len(grey), batch_size)
-        ]
-    )
-    return denormalise_landmarks(values.reshape(len(crops), -1, 2), crops.shape[1], 1.0)
-
-
 def _save_weights(model: Any, path: Path) -> None:
     with atomic_path(path) as tmp:
         model.save_weights(str(tmp))

@@ -14,7 +14,8 @@ pytest.importorskip("tensorflow")
 
 from asmnet_edge.data.dataset import make_crops, read_dataset  # noqa: E402
 from asmnet_edge.errors import ModelError  # noqa: E402
-from asmnet_edge.exporters.dan import export_dan, predict_dan  # noqa: E402
+from asmnet_edge.eval.evaluate import predict_dan  # noqa: E402
+from asmnet_edge.exporters.dan import export_dan  # noqa: E402
 from asmnet_edge.model.dan import DanAssets, DanSpec, build_dan, load_dan, stage_layers  # noqa: E402
 from asmnet_edge.runtime.metadata import read_tflite_metadata  # noqa: E402
 from asmnet_edge.runtime.model import LiteModel  # noqa: E402
