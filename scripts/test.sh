@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 python3 -m ruff check asmnet_edge tests benchmarks scripts android_demo
 python3 -m mypy asmnet_edge/runtime asmnet_edge/exporters
-python3 -m pytest -q -p no:cacheprovider --timeout 900 -m "not synth" tests
+python3 -m pytest -q -p no:cacheprovider --timeout 900 --run-slow -m "not synth" tests
 # OSMesa rendering segfaults in a process that has imported TensorFlow (collecting the tf-tier test
 # modules imports it): the synth tier runs on its own, collecting tests/data only
-python3 -m pytest -q -p no:cacheprovider --timeout 900 -m synth tests/data
+python3 -m pytest -q -p no:cacheprovider --timeout 900 --run-slow -m synth tests/data

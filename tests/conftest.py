@@ -1,4 +1,21 @@
-"""Shared fixtures: tiny labelled datasets written by the tests themselves."""
+"""Shared fixtures (tiny labelled datasets the tests write themselves, a real photo) and the test tiers.
+
+Tiers, by marker (``pyproject.toml`` lists them; ``--strict-markers`` refuses others):
+
+- unmarked: fast and TensorFlow-free, on tiny .tflite files the tests build or commit
+  (``tests/fixtures``): ``tests/unit``, ``tests/runtime``, ``tests/bench``, ``tests/android/test_static.py``,
+  and the TF-free parts of ``tests/export`` (recipes) and ``tests/data``;
+- ``tf``: needs TensorFlow/Keras, on a small ASMNet (alpha 0.35, 96 px): ``tests/tf`` and the
+  exporter tests in ``tests/export``;
+- ``slow``: minutes each (fresh virtual environments, whole exports, labelling with dlib); skipped
+  unless ``pytest --run-slow`` (``scripts/test.sh``, which CI runs, passes it);
+- ``synth`` (pyrender/OSMesa, in a process of its own: it cannot share one with TensorFlow),
+  ``teacher`` (dlib), ``ssh`` (a local OpenSSH server), ``java`` (javac + JUnit): skipped with a
+  reason when what they need is missing.
+
+Folders group tests by the part of the package they check; a folder holds one tier except
+``tests/export`` and ``tests/data``, whose modules carry their markers.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +25,26 @@ import numpy as np
 import pytest
 
 from asmnet_edge.data.pts import write_pts
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true", default=False, help="also run the tests marked slow")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with pytest --run-slow (scripts/test.sh does)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def astronaut() -> np.ndarray:
+    """A real photo with one frontal face (scikit-image ships it; never committed here)."""
+    data = pytest.importorskip("skimage.data")
+    return np.ascontiguousarray(data.astronaut())
 
 
 def mean_face_68(size: float = 100.0) -> np.ndarray:

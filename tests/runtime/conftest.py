@@ -1,10 +1,9 @@
-"""Runtime test fixtures: the committed micro models and real photos from installed packages."""
+"""Runtime test fixtures: the committed micro models (the photo is the root conftest's ``astronaut``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -23,13 +22,6 @@ def micro_int8() -> Path:
 @pytest.fixture(scope="session")
 def micro_nometa() -> Path:
     return FIXTURES / "micro68_nometa.tflite"
-
-
-@pytest.fixture(scope="session")
-def astronaut() -> np.ndarray:
-    """A real photo with one frontal face (scikit-image ships it; never committed here)."""
-    data = pytest.importorskip("skimage.data")
-    return np.ascontiguousarray(data.astronaut())
 
 
 @pytest.fixture(scope="session")
