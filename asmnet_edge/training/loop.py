@@ -118,13 +118,8 @@ def train(config: TrainConfig, progress: Callable[[str], None] | None = None) ->
         else None
     )
 
-    model = build_asmnet(
-        config.num_landmarks,
-        config.alpha,
-        config.input_size,
-        head_l2=config.head_l2,
-        landmark_sign=config.landmark_sign,
-    )
+    shape = (config.num_landmarks, config.alpha, config.input_size)
+    model = build_asmnet(*shape, head_l2=config.head_l2, landmark_sign=config.landmark_sign)
     if config.init_weights:
         model.load_weights(config.init_weights)
     else:
