@@ -114,3 +114,30 @@ def encode_jpeg(image_rgb: np.ndarray, quality: int = 95) -> bytes:
     if not ok:
         raise ValueError("OpenCV could not encode the image as JPEG")
     return encoded.tobytes()
+
+
+def rendered_sample(
+    name: str,
+    pixels: np.ndarray,
+    points: np.ndarray,
+    pose: tuple[float, float, float],
+    visible: np.ndarray,
+    occluded: np.ndarray,
+    source: str,
+    **extra: Any,
+) -> Sample:
+    """A rendered face as a :class:`Sample`: JPEG pixels, per-point visible / occluded flags as "0"/"1"
+    strings (the sidecar's format), and whatever else the renderer records in ``extra``."""
+    return Sample(
+        name=name,
+        image_bytes=encode_jpeg(pixels),
+        points=points,
+        pose=pose,
+        visible=_flags(visible),
+        source=source,
+        extra={"occluded": _flags(occluded), **extra},
+    )
+
+
+def _flags(mask: np.ndarray) -> str:
+    return "".join("1" if flag else "0" for flag in mask)

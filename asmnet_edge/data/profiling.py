@@ -319,19 +319,17 @@ def make_sample(
         pixels = np.ascontiguousarray(pixels[:, ::-1])
         points, yaw, roll = flip_labels(points, size, yaw, roll)
         visible, occluded = visible[list(FLIP_68)], occluded[list(FLIP_68)]
-    return _folder.Sample(
-        name=f"profile_{index:06d}",
-        image_bytes=_folder.encode_jpeg(pixels),
-        points=points,
-        pose=(yaw, pitch, roll),
-        visible="".join("1" if flag else "0" for flag in visible),
-        source=SOURCE,
-        extra={
-            "occluded": "".join("1" if flag else "0" for flag in occluded),
-            "texture_from": texture.name,
-            "seed": seed,
-            "index": index,
-        },
+    return _folder.rendered_sample(
+        f"profile_{index:06d}",
+        pixels,
+        points,
+        (yaw, pitch, roll),
+        visible,
+        occluded,
+        SOURCE,
+        texture_from=texture.name,
+        seed=seed,
+        index=index,
     )
 
 

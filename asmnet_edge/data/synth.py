@@ -193,19 +193,17 @@ def make_sample(index: int, seed: int, size: int) -> _folder.Sample:
         order = list(FLIP_68)
         visible, occluded = visible[order], occluded[order]
         surface_jaw = np.column_stack([size - 1 - surface_jaw[::-1, 0], surface_jaw[::-1, 1]])
-    return _folder.Sample(
-        name=f"synth_{index:06d}",
-        image_bytes=_folder.encode_jpeg(pixels),
-        points=points,
-        pose=(yaw, pitch, roll),
-        visible="".join("1" if flag else "0" for flag in visible),
-        source=SOURCE,
-        extra={
-            "occluded": "".join("1" if flag else "0" for flag in occluded),
-            "seed": seed,
-            "index": index,
-            "surface_jaw": np.round(surface_jaw, 3).tolist(),
-        },
+    return _folder.rendered_sample(
+        f"synth_{index:06d}",
+        pixels,
+        points,
+        (yaw, pitch, roll),
+        visible,
+        occluded,
+        SOURCE,
+        seed=seed,
+        index=index,
+        surface_jaw=np.round(surface_jaw, 3).tolist(),
     )
 
 
