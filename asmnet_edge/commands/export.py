@@ -143,6 +143,16 @@ def export(
     as_json: bool,
 ) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from asmnet_edge.model.dan import is_dan
+
+    if model_path is not None and is_dan(model_path):
+        asmnet_only = {"--recipe": recipe, "--eval": eval_dir, "--io": io_type, "--debug": debug}
+        asmnet_only.update({"--float-layers": float_layers, "--landmark-sign": landmark_sign})
+        given = sorted(name for name, value in asmnet_only.items() if value is not None)
+        if given:
+            raise click.UsageError(f"{', '.join(given)}: not available for a DAN export")
+        _export_dan(model_path, precisions, out_dir, calib, fmt, calib_count, eval_count, as_json)
+        return
     from asmnet_edge.errors import FidelityError
     from asmnet_edge.exporters.recipe import load_recipe
 
@@ -182,6 +192,41 @@ def export(
             click.echo(_human(partial.to_dict()))
         raise
     emit(result.to_dict(), as_json, _human)
+
+
+def _export_dan(
+    model_path: str,
+    precisions: tuple[str, ...],
+    out_dir: str,
+    calib: str | None,
+    fmt: str | None,
+    calib_count: int | None,
+    eval_count: int | None,
+    as_json: bool,
+) -> None:
+    """A DAN run (dan.weights.h5 with dan_assets.npz beside it): one builtin-ops .tflite per precision,
+    NME against Keras measured on --calib's labelled faces (default precisions fp32 and int8)."""
+    from asmnet_edge.exporters.dan import export_dan
+
+    counts = {"calib_count": calib_count, "eval_count": eval_count}
+    report = export_dan(
+        model_path,
+        out_dir,
+        tuple(precisions) or ("fp32", "int8"),
+        calib=calib,
+        calib_format=fmt or "300w",
+        log=log,
+        **{name: value for name, value in counts.items() if value is not None},
+    )
+    emit(
+        {"ok": True, **report},
+        as_json,
+        lambda res: "\n".join(
+            f"{name:8s} {model['path']}  {model['size_bytes'] / 1e6:.2f} MB  "
+            f"NME vs Keras {model['nme_vs_keras_percent']:.4f} %"
+            for name, model in res["models"].items()
+        ),
+    )
 
 
 def _human(result: dict[str, Any]) -> str:

@@ -11,6 +11,11 @@ from asmnet_edge.commands._options import format_option, library_default
 from asmnet_edge.data.dataset import FORMATS
 from asmnet_edge.training.config import TrainConfig
 
+ARCHITECTURES = ("asmnet", "dan")
+DAN_ONLY = ("stages", "joint_epochs")
+# ASMNet options a DAN run does not take (an explicit one is a usage error, not silently ignored)
+ASMNET_ONLY = ("asm_accuracy", "alpha", "holdout", "init_weights", "fixed_asm_alpha")
+
 
 def _default(name: str) -> Any:
     return library_default(TrainConfig, name)
@@ -69,10 +74,32 @@ def _default(name: str) -> Any:
 @click.option(
     "--out", required=True, type=click.Path(file_okay=False), help="Run folder (resumes if it exists)."
 )
+@click.option(
+    "--arch",
+    type=click.Choice(ARCHITECTURES),
+    default="asmnet",
+    show_default=True,
+    help="asmnet: ASMNet with the ASM loss; dan: a Deep Alignment Network, trained stage by stage "
+    "(--epochs per stage; input 112 px unless --input-size).",
+)
+@click.option("--stages", type=click.IntRange(min=1), default=None, help="DAN stages (default 2).")
+@click.option(
+    "--joint-epochs",
+    type=click.IntRange(min=0),
+    default=None,
+    help="DAN: epochs of all stages together after the stage-by-stage phases (default 0).",
+)
 @json_option
 @handle_errors
-def train(as_json: bool, data: tuple[str, ...], **options: Any) -> None:
-    """Train an ASMNet with the ASM-assisted loss; re-running with the same --out resumes."""
+def train(as_json: bool, data: tuple[str, ...], arch: str, **options: Any) -> None:
+    """Train an ASMNet with the ASM-assisted loss (or a DAN: --arch dan); re-running with the same --out
+    resumes."""
+    if arch == "dan":
+        _train_dan(as_json, data, options)
+        return
+    for name in DAN_ONLY:
+        if options.pop(name) is not None:
+            raise click.UsageError(f"--{name.replace('_', '-')} applies to --arch dan only")
     from asmnet_edge.training.loop import train as run_training
 
     config = TrainConfig(data=data, **options)
@@ -91,5 +118,46 @@ def train(as_json: bool, data: tuple[str, ...], **options: Any) -> None:
         lambda res: (
             f"trained {res['epochs']} epochs; weights {res['weights']}; "
             f"val NME {last.get('val_nme_percent', float('nan')):.2f} %"
+        ),
+    )
+
+
+def _train_dan(as_json: bool, data: tuple[str, ...], options: dict[str, Any]) -> None:
+    from asmnet_edge.training.dan import DanTrainConfig, train_dan
+
+    context = click.get_current_context()
+    given = {
+        name
+        for name in options
+        if context.get_parameter_source(name) not in (click.core.ParameterSource.DEFAULT, None)
+    }
+    wrong = sorted(name for name in ASMNET_ONLY if name in given)
+    if wrong:
+        listed = ", ".join(f"--{name.replace('_', '-')}" for name in wrong)
+        raise click.UsageError(f"{listed} apply to --arch asmnet only")
+    shared = ("fmt", "epochs", "batch_size", "learning_rate", "num_landmarks", "steps_per_epoch")
+    values = {name: options[name] for name in shared + ("val_fraction", "seed")}
+    if "input_size" in given:
+        values["input_size"] = options["input_size"]
+    for name in DAN_ONLY:
+        if options[name] is not None:
+            values[name] = options[name]
+    config = DanTrainConfig(data=data, out=options["out"], **values)
+    result = train_dan(config, progress=log)
+    last = result.log[-1] if result.log else {}
+    emit(
+        {
+            "ok": True,
+            "arch": "dan",
+            "out": str(result.out),
+            "weights": str(result.weights),
+            "assets": str(result.assets),
+            "phases": sorted({row["phase"] for row in result.log}),
+            "final": last,
+        },
+        as_json,
+        lambda res: (
+            f"trained DAN ({', '.join(res['phases'])}); weights {res['weights']}; "
+            f"val NME {last.get('val_nme_ip_percent', float('nan')):.2f} % (inter-pupil)"
         ),
     )

@@ -151,3 +151,22 @@ def test_export_is_builtin_only_matches_keras_and_runs_in_the_runtime(run, tmp_p
 
     grey = grey_crop(crops[0])[..., 0]  # a grey crop is taken as it is
     np.testing.assert_array_equal(lite.run_raw(grey)[0], lite.run_raw(crops[0])[0])
+
+
+def test_cli_train_dan_refuses_asmnet_options_and_export_prints_one_json_object(run, tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from asmnet_edge.cli import main
+
+    config, _, data = run
+    refused = CliRunner().invoke(
+        main, ["train", "--arch", "dan", "--alpha", "0.35", "--data", str(data), "--out", str(tmp_path / "x")]
+    )
+    assert refused.exit_code == 2 and "--alpha apply to --arch asmnet only" in refused.output
+    args = ["export", "--model", str(Path(config.out) / "dan.weights.h5"), "--fp32", "--calib", str(data)]
+    result = CliRunner().invoke(main, [*args, "--eval-count", "4", "--out", str(tmp_path / "out"), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["architecture"] == "dan" and report["models"]["fp32"]["nme_vs_keras_percent"] < 0.1
