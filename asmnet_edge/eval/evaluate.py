@@ -129,7 +129,7 @@ def evaluate_model(
     gt_pose = crops.poses
     mask = None
     if visible_only and all(sample.visible is not None for sample in samples):
-        mask = np.stack([sample.visible for sample in samples])
+        mask = np.stack([np.asarray(sample.visible) for sample in samples])  # all known (checked above)
     report: dict[str, Any] = {
         "model": str(model) if model is not None else "default",
         "data": str(data),
