@@ -73,7 +73,7 @@ def test_mediapipe_python_without_mediapipe_is_not_installed(
     import sys
 
     monkeypatch.delenv("ASMNET_MEDIAPIPE_MODEL", raising=False)
-    if peers.importlib.util.find_spec("mediapipe") is not None:
+    if peers.package_dir("mediapipe") is not None:
         pytest.skip("mediapipe is importable here; the lookup never asks another Python")
     subprocess.run(
         [sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "bare")], check=True, timeout=120
