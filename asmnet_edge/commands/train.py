@@ -9,7 +9,7 @@ import click
 from asmnet_edge.commands._common import emit, handle_errors, json_option, log
 from asmnet_edge.commands._options import format_option, library_default
 from asmnet_edge.data.dataset import FORMATS
-from asmnet_edge.training.config import TrainConfig
+from asmnet_edge.training.config import AUGMENT_PRESETS, TrainConfig
 
 ARCHITECTURES = ("asmnet", "dan")
 DAN_ONLY = ("stages", "joint_epochs")
@@ -70,6 +70,14 @@ def _default(name: str) -> Any:
     type=float,
     default=None,
     help="Fixed weight of the ASM term instead of the 2/1/0.5 schedule (for a fine-tune stage).",
+)
+@click.option(
+    "--augment",
+    type=click.Choice(AUGMENT_PRESETS),
+    default=_default("augment"),
+    show_default=True,
+    help="Augmentation preset: default (box jitter, rotation ±45°, photometric, occluders), tracking "
+    "(plus half the crops scaled 0.75-1.35x and shifted up to a quarter: tracker-like boxes), none.",
 )
 @click.option(
     "--out", required=True, type=click.Path(file_okay=False), help="Run folder (resumes if it exists)."

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from asmnet_edge.errors import ConfigError
 from asmnet_edge.runtime.contract import CROP_MARGIN
-from asmnet_edge.runtime.geometry import crop_matrix, expand_box, landmark_box
+from asmnet_edge.runtime.geometry import Box, crop_matrix, expand_box, landmark_box
 
 
 def _mirror_68() -> np.ndarray:
@@ -67,6 +68,12 @@ class AugmentConfig:
     # per-side margins of the crop box, as a share of the landmark box: the runtime crops at 0.05, and
     # (-0.08, 0.22) covers a detector-mapped box 20 % too tight or too loose, shifted by up to ~15 %
     margin_range: tuple[float, float] = (-0.08, 0.22)
+    # with this probability the crop is instead the runtime's crop (landmark box + CROP_MARGIN) scaled
+    # by a log-uniform factor in box_scale_range and shifted by up to box_shift of its size per axis:
+    # the crops a tracker hands over when a face moved fast or a detector box was off
+    box_jitter_probability: float = 0.0
+    box_scale_range: tuple[float, float] = (0.75, 1.35)
+    box_shift: float = 0.25
     flip_probability: float = 0.5
     brightness: float = 0.25
     contrast: float = 0.3
@@ -115,9 +122,41 @@ def _draw_geometry(
     moved = (landmarks - centre) @ linear.T + centre
     margins = tuple(rng.uniform(*config.margin_range, size=4))
     box = expand_box(landmark_box(moved), margins)  # type: ignore[arg-type]
+    if config.box_jitter_probability > 0 and rng.uniform() < config.box_jitter_probability:
+        box = _jittered_box(landmark_box(moved), rng, config)
     affine = np.hstack([linear, (centre - linear @ centre)[:, None]])
     full = crop_matrix(box, size) @ np.vstack([affine, [0.0, 0.0, 1.0]])
     return full, float(angle), bool(rng.uniform() < config.flip_probability)
+
+
+def _jittered_box(tight: Box, rng: np.random.Generator, config: AugmentConfig) -> Box:
+    base = expand_box(tight, CROP_MARGIN)
+    low, high = config.box_scale_range
+    scale = float(np.exp(rng.uniform(np.log(low), np.log(high))))
+    shift_x, shift_y = rng.uniform(-config.box_shift, config.box_shift, size=2)
+    centre_x = (base.x0 + base.x1) / 2 + shift_x * base.width
+    centre_y = (base.y0 + base.y1) / 2 + shift_y * base.height
+    half_w, half_h = base.width * scale / 2, base.height * scale / 2
+    return Box(centre_x - half_w, centre_y - half_h, centre_x + half_w, centre_y + half_h)
+
+
+def augment_preset(name: str) -> AugmentConfig:
+    """The augmentation of a training preset: ``default`` (deployment-like box jitter, rotation,
+    photometric changes), ``tracking`` (the same plus, for half the crops, the runtime crop scaled
+    0.75-1.35x and shifted up to a quarter of its size: what a tracker or an off detector hands over)
+    or ``none``.
+
+    >>> augment_preset("tracking").box_jitter_probability
+    0.5
+    """
+    presets = {
+        "default": AugmentConfig(),
+        "tracking": AugmentConfig(box_jitter_probability=0.5),
+        "none": AugmentConfig.none(),
+    }
+    if name not in presets:
+        raise ConfigError(f"unknown augment preset {name!r}: expected one of {sorted(presets)}")
+    return presets[name]
 
 
 def _flip_points(points: np.ndarray, size: int) -> np.ndarray:

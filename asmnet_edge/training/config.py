@@ -18,7 +18,7 @@ from asmnet_edge.errors import ConfigError
 # may move to another machine); new data
 # joins the training set but the saved PCA is kept
 RESUMABLE = ("epochs", "steps_per_epoch", "workers", "data", "bn_momentum", "augment", "out", "holdout")
-AUGMENT_PRESETS = ("default", "none")
+AUGMENT_PRESETS = ("default", "tracking", "none")  # asmnet_edge.data.augment.augment_preset
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,8 @@ class TrainConfig:
     head_l2: float = 1e-5
     # re-estimate BatchNorm statistics from training batches at each epoch end (see recalibrate_batchnorm)
     recalibrate_bn: bool = True
-    # augmentation preset: "default" (deployment-like: box jitter, rotation, photometric) or "none"
+    # augmentation preset (asmnet_edge.data.augment.augment_preset): "default" (deployment-like: box
+    # jitter, rotation, photometric), "tracking" (plus crops scaled 0.75-1.35x, shifted up to 1/4) or "none"
     augment: str = "default"
     # held-out labelled folders evaluated after every epoch (the learning curve in holdout_log.csv)
     holdout: tuple[str, ...] = ()

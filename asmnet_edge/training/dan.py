@@ -26,17 +26,16 @@ from typing import Any
 import numpy as np
 
 from asmnet_edge._atomic import atomic_path, atomic_write_text
-from asmnet_edge.data.augment import AugmentConfig
+from asmnet_edge.data.augment import AugmentConfig, augment_preset
 from asmnet_edge.data.dataset import Sample, read_dataset
 from asmnet_edge.errors import ConfigError, DataError
 from asmnet_edge.eval.metrics import EYE_CONTOURS, OUTER_EYE_CORNERS, nme
 from asmnet_edge.model.dan import ASSETS_FILE, WEIGHTS_FILE, DanAssets, DanSpec, build_dan, stage_layers
 from asmnet_edge.runtime.geometry import denormalise_landmarks
-from asmnet_edge.runtime.model import grey_crop
+from asmnet_edge.training.dan_data import GreyData, image_statistics, mean_shape
 from asmnet_edge.training.pipeline import TrainingData
 
 LOG_FIELDS = ("phase", "epoch", "loss", "val_nme_ip_percent", "val_nme_io_percent", "seconds")
-STD_FLOOR = 0.02  # in input units: pixels that barely vary (the black border) must not blow up
 
 
 @dataclass(frozen=True)
@@ -108,57 +107,6 @@ class DanTrainResult:
     log: list[dict[str, Any]] = field(default_factory=list)
 
 
-class GreyData:
-    """ASMNet's augmented training crops as grey (S, S, 1) images in [0, 1] and normalised landmarks."""
-
-    def __init__(self, data: TrainingData) -> None:
-        self.data = data
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def example(self, index: int, epoch: int) -> tuple[np.ndarray, np.ndarray]:
-        image, flat, *_ = self.data.example(index, epoch)
-        pixels = np.rint(image * 255.0).astype(np.uint8)
-        return grey_crop(pixels).astype(np.float32) / 255.0, flat
-
-    def tf_dataset(self, batch_size: int, epoch: int, workers: int = 2, shuffle: bool = True) -> Any:
-        import tensorflow as tf
-
-        order = np.arange(len(self))
-        if shuffle:
-            np.random.default_rng([self.data.seed, epoch, 7]).shuffle(order)
-        size, width = self.data.input_size, 2 * self.data.num_landmarks
-
-        def load(index: Any) -> dict[str, Any]:
-            image, flat = tf.numpy_function(
-                lambda item: self.example(int(item), epoch), [index], [tf.float32, tf.float32]
-            )
-            image.set_shape((size, size, 1))
-            flat.set_shape((width,))
-            return {"image": image, "landmarks": flat}
-
-        dataset = tf.data.Dataset.from_tensor_slices(order).map(load, num_parallel_calls=workers)
-        return dataset.batch(batch_size).prefetch(2)
-
-
-def image_statistics(data: GreyData, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per-pixel mean and std (floored at :data:`STD_FLOOR`) of ``count`` augmented training crops."""
-    images = np.stack(
-        [data.example(index % len(data), 1000 + index // len(data))[0] for index in range(count)]
-    )
-    return images.mean(axis=0)[..., 0], np.maximum(images.std(axis=0)[..., 0], STD_FLOOR)
-
-
-def mean_shape(samples: list[Sample], size: int) -> np.ndarray:
-    """The mean training shape (n, 2) in crop pixels of the runtime's crop (un-augmented, upright)."""
-    from asmnet_edge.data.dataset import crop_box
-    from asmnet_edge.runtime.geometry import image_to_crop
-
-    shapes = [image_to_crop(sample.landmarks, crop_box(sample.landmarks), size) for sample in samples]
-    return np.mean(shapes, axis=0)
-
-
 def inter_pupil_loss(pred: Any, truth: Any, num_landmarks: int) -> Any:
     """Mean over the batch of (mean point-to-point error / inter-pupil distance of ``truth``)."""
     import tensorflow as tf
@@ -193,7 +141,7 @@ def train_dan(config: DanTrainConfig, progress: Callable[[str], None] | None = N
         raise DataError("no training samples left after the validation split")
     tf.keras.utils.set_random_seed(config.seed)
     size, spec = config.input_size, config.spec()
-    augment = AugmentConfig() if config.augment == "default" else AugmentConfig.none()
+    augment = augment_preset(config.augment)
     data = GreyData(TrainingData(train_samples, size, None, 1.0, augment, config.seed))
     val = (
         GreyData(TrainingData(val_samples, size, None, 1.0, AugmentConfig.none(), config.seed))

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from asmnet_edge._atomic import atomic_path, atomic_write_text
-from asmnet_edge.data.augment import AugmentConfig
+from asmnet_edge.data.augment import AugmentConfig, augment_preset
 from asmnet_edge.data.dataset import Sample, read_dataset
 from asmnet_edge.errors import ConfigError, DataError
 from asmnet_edge.eval.metrics import summarize
@@ -97,7 +97,7 @@ def train(config: TrainConfig, progress: Callable[[str], None] | None = None) ->
         f"{len(train_samples)} training / {len(val_samples)} validation faces; "
         f"PCA keeps {len(pca.eigenvalues)} components for {config.asm_accuracy:g} % variance"
     )
-    augment = AugmentConfig() if config.augment == "default" else AugmentConfig.none()
+    augment = augment_preset(config.augment)
     data = TrainingData(train_samples, config.input_size, pca, config.landmark_sign, augment, config.seed)
     holdouts = {
         Path(folder).name: TrainingData(

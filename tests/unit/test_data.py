@@ -143,3 +143,21 @@ def test_crop_box_margin() -> None:
     box = crop_box(np.array([[0.0, 0.0], [100.0, 200.0]]), 0.1)
     assert box.as_list() == [-10.0, -20.0, 110.0, 220.0]
     np.testing.assert_allclose(image_to_crop(np.array([[50.0, 100.0]]), box, 224), [[112.0, 112.0]])
+
+
+def test_the_tracking_preset_hands_over_tracker_like_boxes():
+    """Half the crops of the tracking preset are off by up to a quarter of the face; default ones stay centred."""
+    from asmnet_edge.data.augment import augment_landmarks, augment_preset
+    from asmnet_edge.errors import ConfigError
+
+    face = np.column_stack([np.linspace(40, 160, 68), 60 + 80 * np.sin(np.linspace(0, 3, 68))])
+    offsets = {}
+    for name in ("default", "tracking"):
+        rng = np.random.default_rng(0)
+        crops = [augment_landmarks(face, 128, rng, augment_preset(name)) for _ in range(400)]
+        centres = np.array([(points.min(axis=0) + points.max(axis=0)) / 2 for points in crops])
+        offsets[name] = np.abs(centres - 63.5).max(axis=1) / 128
+    assert np.percentile(offsets["default"], 95) < 0.12
+    assert 0.15 < np.percentile(offsets["tracking"], 95) < 0.35
+    with pytest.raises(ConfigError, match="unknown augment preset"):
+        augment_preset("heavy")
