@@ -144,7 +144,7 @@ def _train_dan(as_json: bool, data: tuple[str, ...], options: dict[str, Any]) ->
         listed = ", ".join(f"--{name.replace('_', '-')}" for name in wrong)
         raise click.UsageError(f"{listed} apply to --arch asmnet only")
     shared = ("fmt", "epochs", "batch_size", "learning_rate", "num_landmarks", "steps_per_epoch")
-    values = {name: options[name] for name in shared + ("val_fraction", "seed")}
+    values = {name: options[name] for name in shared + ("val_fraction", "seed", "augment")}
     if "input_size" in given:
         values["input_size"] = options["input_size"]
     for name in DAN_ONLY:

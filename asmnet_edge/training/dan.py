@@ -32,6 +32,7 @@ from asmnet_edge.errors import ConfigError, DataError
 from asmnet_edge.eval.metrics import EYE_CONTOURS, OUTER_EYE_CORNERS, nme
 from asmnet_edge.model.dan import ASSETS_FILE, WEIGHTS_FILE, DanAssets, DanSpec, build_dan, stage_layers
 from asmnet_edge.runtime.geometry import denormalise_landmarks
+from asmnet_edge.training.config import AUGMENT_PRESETS
 from asmnet_edge.training.dan_data import GreyData, image_statistics, mean_shape
 from asmnet_edge.training.pipeline import TrainingData
 
@@ -72,8 +73,8 @@ class DanTrainConfig:
             raise ConfigError("epochs and batch size must be at least 1, joint epochs at least 0")
         if not 0.0 <= self.val_fraction < 0.5:
             raise ConfigError(f"val_fraction must be in [0, 0.5), got {self.val_fraction}")
-        if self.augment not in ("default", "none"):
-            raise ConfigError(f"unknown augment preset {self.augment!r}: expected 'default' or 'none'")
+        if self.augment not in AUGMENT_PRESETS:
+            raise ConfigError(f"unknown augment preset {self.augment!r}: expected one of {AUGMENT_PRESETS}")
         if self.num_landmarks not in EYE_CONTOURS:
             raise ConfigError(f"the inter-pupil loss needs 68 or 98 landmarks, got {self.num_landmarks}")
         self.spec()  # the network's own checks
