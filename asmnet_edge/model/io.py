@@ -93,6 +93,7 @@ def load_asmnet(
                 model, model.num_landmarks, model.alpha, model.input_size, model.landmark_sign, origin, source
             )
         # a plain functional archive (saved before the ASMNet class): read it as weights are read
+        describe(model)  # a ModelError naming the missing heads if it is not an ASMNet at all
         config = run_config(source)
         alpha = _alpha_of_model(model)
     elif source.suffix in (".h5", ".hdf5"):
