@@ -37,6 +37,7 @@ from asmnet_edge.exporters.convert import convert  # noqa: E402
 from asmnet_edge.exporters.fidelity import KerasPredictions, Tolerance, validate  # noqa: E402
 from asmnet_edge.exporters.graph import TfliteGraph  # noqa: E402
 from asmnet_edge.exporters.pipeline import _metadata  # noqa: E402
+from asmnet_edge.exporters.ranges import mse_int8  # noqa: E402
 from asmnet_edge.exporters.source import load_source  # noqa: E402
 from asmnet_edge.runtime.metadata import embed_metadata  # noqa: E402
 
@@ -100,6 +101,10 @@ def main() -> None:
         ),
         "tf int8, heads (O_L, O_P) in float": lambda: (
             convert(source, "int8", "float32", calibration, ("O_L", "O_P")).content
+        ),
+        "tf int8, MSE ranges": lambda: mse_int8(source, "float32", calibration)[0],
+        "tf int8, MSE ranges, heads (O_L, O_P) in float": lambda: (
+            mse_int8(source, "float32", calibration, ("O_L", "O_P"))[0]
         ),
         "aeq a8w8": lambda: aeq_variant(float_model, calibration.images, [], False),
         "aeq a8w8, heads a16w8": lambda: aeq_variant(

@@ -17,7 +17,7 @@ from asmnet_edge.commands._common import emit, handle_errors, json_option, log
 from asmnet_edge.commands._options import format_option, library_default, precision_switches
 from asmnet_edge.exporters.pipeline import export_model
 from asmnet_edge.exporters.precisions import DEFAULT_PRECISIONS, IO_TYPES
-from asmnet_edge.exporters.recipe import CALIB_FORMATS, MIN_GOOD_CALIB_COUNT, ExportRecipe
+from asmnet_edge.exporters.recipe import CALIB_FORMATS, INT8_RANGES, MIN_GOOD_CALIB_COUNT, ExportRecipe
 
 _RECIPE = ExportRecipe()  # the defaults every option falls back to
 
@@ -108,6 +108,19 @@ def _check_sign(ctx: click.Context, param: click.Parameter, value: float | None)
     help="Comma-separated Keras layer names kept in float in int8 (e.g. O_L,O_P).",
 )
 @click.option(
+    "--float-heads/--int8-heads",
+    "float_heads",
+    default=None,
+    help="int8 with float32 io: keep the Dense heads O_L, O_P in float (default) or quantise them too.",
+)
+@click.option(
+    "--int8-ranges",
+    type=click.Choice(INT8_RANGES),
+    default=None,
+    help=f"int8 activation ranges: mse (least quantisation error on the calibration crops) or minmax "
+    f"(TensorFlow's calibration) (default {_RECIPE.int8_ranges}).",
+)
+@click.option(
     "--landmark-sign",
     type=click.FLOAT,
     callback=_check_sign,
@@ -138,6 +151,8 @@ def export(
     max_nme_vs_float: float | None,
     debug: bool | None,
     float_layers: str | None,
+    float_heads: bool | None,
+    int8_ranges: str | None,
     landmark_sign: float | None,
     seed: int | None,
     as_json: bool,
@@ -148,6 +163,7 @@ def export(
     if model_path is not None and is_dan(model_path):
         asmnet_only = {"--recipe": recipe, "--eval": eval_dir, "--io": io_type, "--debug": debug}
         asmnet_only.update({"--float-layers": float_layers, "--landmark-sign": landmark_sign})
+        asmnet_only.update({"--float-heads/--int8-heads": float_heads, "--int8-ranges": int8_ranges})
         given = sorted(name for name, value in asmnet_only.items() if value is not None)
         if given:
             raise click.UsageError(f"{', '.join(given)}: not available for a DAN export")
@@ -172,6 +188,8 @@ def export(
         float_layers=tuple(name.strip() for name in float_layers.split(",") if name.strip())
         if float_layers
         else None,
+        float_heads=float_heads,
+        int8_ranges=int8_ranges,
         seed=seed,
     )
     try:

@@ -76,12 +76,14 @@ def convert(
     calibration: CropSet | None = None,
     float_layers: tuple[str, ...] = (),
     debug_top_k: int = 0,
+    ranges: str = "minmax",
 ) -> Converted:
     """Convert ``source`` to ``precision``; TensorFlow errors become one-line :class:`ExportError`.
 
     ``float_layers`` (int8 only) keeps those Keras layers in float through the quantisation
     debugger's selective quantisation; ``debug_top_k`` > 0 (int8 only) adds the per-layer error
-    ranking of :mod:`asmnet_edge.exporters.debug`.
+    ranking of :mod:`asmnet_edge.exporters.debug`; ``ranges`` (int8 only) is ``minmax``
+    (TensorFlow's calibration) or ``mse`` (:mod:`asmnet_edge.exporters.ranges`).
     """
     spec = PRECISIONS[precision]
     if spec.needs_calibration and calibration is None:
@@ -91,7 +93,9 @@ def convert(
     log: list[str] = []
     try:
         with captured_output(log):
-            if float_layers or debug_top_k:
+            if precision == "int8" and ranges == "mse":
+                converted = _mse(source, io_type, calibration, float_layers, debug_top_k)  # type: ignore[arg-type]
+            elif float_layers or debug_top_k:
                 result = debug_int8(source, io_type, calibration, float_layers, debug_top_k)  # type: ignore[arg-type]
                 content = (
                     result.content
@@ -108,6 +112,21 @@ def convert(
         raise ExportError(f"TensorFlow could not convert the model to {precision}: {first_line}") from err
     TfliteGraph(converted.content).check_signature(INPUT_NAME, OUTPUT_NAMES)
     return dataclasses.replace(converted, log="".join(log))
+
+
+def _mse(
+    source: ModelSource, io_type: str, calibration: CropSet, float_layers: tuple[str, ...], debug_top_k: int
+) -> Converted:
+    """int8 from MSE-chosen ranges; the debugger's ranking (of the min/max model) when asked for."""
+    from asmnet_edge.exporters.ranges import mse_int8
+
+    content, report = mse_int8(source, io_type, calibration, float_layers)
+    debug: dict[str, object] = {"ranges": report, "float_layers": list(float_layers)}
+    debug["float_nodes"] = report["float_nodes"]
+    if debug_top_k:
+        ranking = debug_int8(source, io_type, calibration, (), debug_top_k).report
+        debug.update({key: value for key, value in ranking.items() if key not in debug})
+    return Converted(content, tuple(report["float_nodes"]), debug)
 
 
 def _plain(source: ModelSource, precision: str, io_type: str, calibration: CropSet | None) -> bytes:

@@ -261,7 +261,13 @@ def export_model(
         log(f"{name}: converting ({spec.description})")
         started = time.perf_counter()
         converted = convert(
-            model, name, io_type, calibration, recipe.float_layers, recipe.debug_top_k if recipe.debug else 0
+            model,
+            name,
+            io_type,
+            calibration,
+            recipe.int8_float_layers(io_type),
+            recipe.debug_top_k if recipe.debug else 0,
+            recipe.int8_ranges,
         )
         seconds = time.perf_counter() - started
         graph = TfliteGraph(converted.content)

@@ -26,6 +26,8 @@ from asmnet_edge.errors import ConfigError
 from asmnet_edge.exporters.precisions import DEFAULT_PRECISIONS, IO_TYPES, check_precisions
 from asmnet_edge.exporters.presets import PRESETS
 
+INT8_RANGES = ("mse", "minmax")
+HEAD_LAYERS = ("O_L", "O_P")
 CALIB_FORMATS = (*FORMATS, "images")  # the readers' formats, or a folder of photos (faces detected)
 MIN_GOOD_CALIB_COUNT = 100
 
@@ -37,8 +39,13 @@ class ExportRecipe:
     ``calib``/``eval`` are folders (``None``: the default face set built from installed packages);
     ``max_nme_increase``/``max_pose_increase_deg``/``max_nme_vs_float`` ``None`` means each precision's
     default tolerance;
-    ``float_layers`` are Keras layer names kept in float in int8 exports; ``seed`` drives calibration
-    sampling and augmentation (same seed, same bytes).
+    ``float_layers`` are Keras layer names kept in float in int8 exports; ``float_heads`` keeps the two
+    Dense heads (O_L, O_P) in float when the int8 model has float32 input/output (their int8 outputs
+    round landmarks to 1/255 of the output range: about a third of plain int8's error; measured in
+    ``benchmarks/results/int8_fixes/``); ``int8_ranges`` chooses activation ranges: ``mse`` (the range
+    with the least quantisation error on the calibration crops, :mod:`asmnet_edge.exporters.ranges`)
+    or ``minmax`` (TensorFlow's absolute extremes); ``seed`` drives calibration sampling and
+    augmentation (same seed, same bytes).
     """
 
     description: str = ""
@@ -55,6 +62,8 @@ class ExportRecipe:
     debug: bool = False
     debug_top_k: int = 10
     float_layers: tuple[str, ...] = ()
+    float_heads: bool = True
+    int8_ranges: str = "mse"
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -75,6 +84,10 @@ class ExportRecipe:
                 raise ConfigError(f"recipe field '{name}' must be >= 0, got {value}")
         if any(not isinstance(layer, str) or not layer for layer in self.float_layers):
             raise ConfigError("recipe field 'float_layers' must be a list of Keras layer names")
+        if self.int8_ranges not in INT8_RANGES:
+            raise ConfigError(
+                f"recipe field 'int8_ranges' is {self.int8_ranges!r}: expected one of {list(INT8_RANGES)}"
+            )
         if self.float_layers and self.io != "float32":
             raise ConfigError(
                 "float_layers keeps layers in float, which needs float32 model inputs/outputs: "
@@ -90,6 +103,17 @@ class ExportRecipe:
             if base_dir is not None and isinstance(values, dict) and isinstance(values.get(key), str):
                 values[key] = str((base_dir / values[key]).resolve())
         return load_dataclass(cls, values, what)
+
+    def int8_float_layers(self, io_type: str) -> tuple[str, ...]:
+        """The layers an int8 export of this recipe keeps in float, for its input/output type.
+
+        >>> ExportRecipe().int8_float_layers("float32"), ExportRecipe().int8_float_layers("uint8")
+        (('O_L', 'O_P'), ())
+        """
+        if io_type != "float32":
+            return ()
+        heads = tuple(name for name in HEAD_LAYERS if self.float_heads and name not in self.float_layers)
+        return self.float_layers + heads
 
     def with_overrides(self, **overrides: Any) -> ExportRecipe:
         """A copy with the given fields replaced; ``None`` values mean "not given" and are skipped."""

@@ -1,0 +1,64 @@
+"""The default int8 recipe: MSE-chosen activation ranges and the Dense heads in float (float32 io)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.tf
+
+
+def _fc_weight_types(path) -> list[str]:
+    from asmnet_edge.exporters.graph import TfliteGraph
+
+    graph = TfliteGraph(path.read_bytes())
+    types = []
+    for op in graph.subgraph.operators:
+        if graph.op_name(op) == "FULLY_CONNECTED":
+            types.append(graph.tensor_dtype(int(op.inputs[1])))
+    return types
+
+
+def _export(tiny_model_path, face_folders, out, **fields):
+    from asmnet_edge.exporters.pipeline import export_model
+    from asmnet_edge.exporters.recipe import ExportRecipe
+
+    calib, evaluation = face_folders
+    recipe = ExportRecipe(
+        precisions=("int8",),
+        calib=str(calib),
+        calib_count=24,
+        eval=str(evaluation),
+        eval_count=6,
+        max_nme_increase=50.0,
+        max_pose_increase_deg=50.0,
+        max_nme_vs_float=50.0,
+        **fields,
+    )
+    return export_model(recipe, tiny_model_path, out).models["int8"]
+
+
+def test_default_int8_has_mse_ranges_and_float_heads(tiny_model_path, face_folders, tmp_path):
+    default = _export(tiny_model_path, face_folders, tmp_path / "default")
+    plain = _export(
+        tiny_model_path, face_folders, tmp_path / "plain", int8_ranges="minmax", float_heads=False
+    )
+    report = json.loads(default.report.read_text())
+    ranges = report["debug"]["ranges"]
+    assert ranges["method"] == "mse" and ranges["crops"] == 24 and ranges["tensors"] > 50
+    assert report["recipe"]["int8_ranges"] == "mse" and report["recipe"]["float_heads"] is True
+    assert report["debug"]["float_nodes"], "the heads were not kept in float"
+    assert _fc_weight_types(default.path) == ["float32", "float32"]
+    assert _fc_weight_types(plain.path) == ["int8", "int8"]
+    assert "ranges" not in json.loads(plain.report.read_text())["debug"]
+    # both run and agree with Keras about as well as each other on the untrained tiny model
+    assert default.fidelity.vs_keras.nme_percent < 3 * plain.fidelity.vs_keras.nme_percent + 0.5
+    assert np.isfinite(default.fidelity.vs_keras.nme_percent)
+
+
+def test_integer_io_quantises_the_heads(tiny_model_path, face_folders, tmp_path):
+    model = _export(tiny_model_path, face_folders, tmp_path / "uint8", io="uint8")
+    assert _fc_weight_types(model.path) == ["int8", "int8"]
+    assert json.loads(model.report.read_text())["debug"]["ranges"]["method"] == "mse"
