@@ -8,12 +8,15 @@ post-processing of ``asmnet_edge.runtime``; its JUnit tests compare it with thes
 - the crop (``geometry.crop_image``, numpy path: the one the Java code mirrors bit for bit);
 - the input tensor bytes for int8, uint8 and float32 inputs (``LiteModel.input_tensor``);
 - the raw output tensors of a real LiteRT run and the final landmarks / pose (``LiteModel.run``,
-  ``geometry.crop_to_image``), and the next tracking box (``landmark_box`` + ``expand_box``).
+  ``geometry.crop_to_image``), and the next tracking box (``landmark_box`` + ``expand_box``);
+- the tracker's guards, motion prediction, re-crop rule and a scripted video, and the shape scores
+  (``scripts/android_tracker_vectors.py``).
 
 The model is, in order: ``--model PATH``; the default int8 export in
 ``asmnet_edge/assets/default``; a ``.tflite`` with asmnet-edge metadata in ``tests/fixtures``; or a
 tiny random-weight ASMNet (alpha 0.35, 96 px) built and int8-quantised with TensorFlow here. The
-parity does not depend on the weights, only on the processing around them.
+parity does not depend on the weights, only on the processing around them
+(``scripts/android_vector_model.py`` finds or builds it).
 
     python scripts/android_vectors.py build/android_vectors
     android_demo/core/run_tests.sh build/android_vectors
@@ -23,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import json
 import sys
 from collections.abc import Iterator
@@ -31,18 +33,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from android_tracker_vectors import tracker_entries  # scripts/, beside this file
+from android_vector_model import build_tiny_model, find_model, quant_entry, sidecar_strip, sidecar_text
 
-import asmnet_edge
 from asmnet_edge._atomic import atomic_write_bytes, atomic_write_text
 from asmnet_edge._lazy import require
 from asmnet_edge.errors import AsmnetEdgeError, MetadataError
 from asmnet_edge.runtime.geometry import Box, crop_image, crop_to_image, expand_box, landmark_box
-from asmnet_edge.runtime.metadata import ModelMetadata, QuantParams, embed_metadata, read_tflite_metadata
+from asmnet_edge.runtime.metadata import ModelMetadata
 from asmnet_edge.runtime.model import LiteModel
 
 FORMAT_VERSION = 1
-DEFAULT_MODEL = Path(asmnet_edge.__file__).parent / "assets" / "default" / "asmnet68_int8.tflite"
-FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 
 # (case name, skimage.data function, box x0, y0, x1, y1); fractional on purpose
 CASES = (
@@ -120,90 +121,6 @@ class _StubInterpreter:
         return self._values
 
 
-def _quant(detail: dict[str, Any]) -> dict[str, Any]:
-    scale, zero_point = detail.get("quantization", (0.0, 0))
-    return {"dtype": np.dtype(detail["dtype"]).name, "scale": float(scale), "zero_point": int(zero_point)}
-
-
-def _has_metadata(path: Path) -> bool:
-    with contextlib.suppress(MetadataError):
-        return read_tflite_metadata(path) is not None
-    return False
-
-
-def find_model(explicit: Path | None) -> Path | None:
-    """The model to record raw outputs from, or None when a tiny one must be built."""
-    if explicit is not None:
-        return explicit
-    if DEFAULT_MODEL.exists():
-        return DEFAULT_MODEL
-    # an int8 fixture first: it exercises quantised inputs and outputs like the app's model
-    fixtures = sorted(FIXTURES.glob("*.tflite"), key=lambda path: ("int8" not in path.name, path.name))
-    return next((path for path in fixtures if _has_metadata(path)), None) if FIXTURES.is_dir() else None
-
-
-def build_tiny_model(calibration: list[np.ndarray], out: Path) -> Path:
-    """A random-weight ASMNet (alpha 0.35, 96 px), full int8 with int8 in/out, calibrated on real crops."""
-    tf = require("tensorflow", extra="export", purpose="building a stand-in model for the Android vectors")
-    from asmnet_edge.model.asmnet import build_asmnet
-
-    tf.keras.utils.set_random_seed(7)
-    model = build_asmnet(num_landmarks=68, alpha=0.35, input_size=96)
-
-    def representative() -> Iterator[list[np.ndarray]]:
-        for crop in calibration:
-            yield [crop[None].astype(np.float32) / np.float32(255.0)]
-
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = representative
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
-    content = converter.convert()
-    probe = LiteModel.from_file(content, metadata=ModelMetadata(68, 96, "int8"))
-    runner = probe.interpreter.get_signature_runner(probe.signature)
-    quant = {
-        name: QuantParams(**_quant(detail))
-        for name, detail in {**runner.get_input_details(), **runner.get_output_details()}.items()
-    }
-    meta = ModelMetadata(
-        num_landmarks=68,
-        input_size=96,
-        precision="int8",
-        alpha=0.35,
-        model_name="asmnet-tiny-random",
-        input_quant=quant["image"],
-        landmarks_quant=quant["landmarks"],
-        pose_quant=quant["pose"],
-        calibration_source="scripts/android_vectors.py test crops",
-        calibration_count=len(calibration),
-        tool_version=asmnet_edge.__version__,
-    )
-    atomic_write_bytes(out, embed_metadata(content, meta))
-    return out
-
-
-def sidecar_text(model_path: Path) -> str:
-    """The model's JSON sidecar (the exporter's, when it sits beside the model), checked against the file."""
-    content = model_path.read_bytes()
-    digest = hashlib.sha256(content).hexdigest()
-    beside = model_path.with_suffix(".json")
-    if beside.exists():
-        # the app's sidecar format: android_demo/sync_model.py flattens the exporter's one the same way
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "android_demo"))
-        from sync_model import flatten_exporter_sidecar
-
-        data = flatten_exporter_sidecar(json.loads(beside.read_text(encoding="utf-8")))
-        recorded = data.get("file_sha256")
-        if recorded != digest:
-            raise MetadataError(f"{beside} says sha256 {recorded} but {model_path.name} hashes to {digest}")
-        return json.dumps(data, sort_keys=True, indent=1)
-    data = read_tflite_metadata(content).to_dict()
-    data.update(file_sha256=digest, file_size=len(content))
-    return json.dumps(data, sort_keys=True, indent=1)
-
-
 def load_image(name: str) -> np.ndarray:
     data = require("skimage.data", extra="dev", purpose="reading the scikit-image sample photos")
     image = getattr(data, name)()
@@ -214,7 +131,7 @@ def load_image(name: str) -> np.ndarray:
 
 def _encodings(lite: LiteModel) -> list[tuple[str, str, float, int, bool]]:
     runner = lite.interpreter.get_signature_runner(lite.signature)
-    own = _quant(runner.get_input_details()[lite.metadata.input_name])
+    own = quant_entry(runner.get_input_details()[lite.metadata.input_name])
     rows = [(label, dtype, scale, zp, False) for label, dtype, scale, zp in INPUT_ENCODINGS]
     rows.append(("model", own["dtype"], own["scale"], own["zero_point"], True))
     return rows
@@ -252,7 +169,7 @@ def _record_run(
     for key, tensor_name in (("landmarks", meta.landmarks_output), ("pose", meta.pose_output)):
         file = f"output_{label}_{key}.bin"
         atomic_write_bytes(folder / file, np.ascontiguousarray(raw[tensor_name]).tobytes())
-        outputs[key] = {**_quant(details[tensor_name]), "file": f"{prefix}/{file}"}
+        outputs[key] = {**quant_entry(details[tensor_name]), "file": f"{prefix}/{file}"}
     values, pose_values = lite.run_raw(crop)
     crop_landmarks, pose_deg = lite.run(crop[None])
     landmarks = crop_to_image(crop_landmarks[0], box, meta.input_size)
@@ -364,78 +281,14 @@ def write_vectors(out: Path, model: Path | None = None, random_crops: int = 24) 
         "images": {name: _image_entry(file, img) for name, (file, img) in images.items()},
         "metadata": json.loads(sidecar_strip(sidecar)),
         "cases": cases,
-        "tracker_guards": tracker_guard_cases(),
-        "shape_scores": shape_score_cases(),
+        **tracker_entries(),
     }
     atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=1))
     return manifest
 
 
-def tracker_guard_cases(count: int = 400) -> list[dict[str, Any]]:
-    """Random (next box, crop, anchor, score) cases and the guard Python's tracker says fires."""
-    from asmnet_edge.runtime.tracking import TrackingPolicy, guard_reason
-
-    rng = np.random.default_rng(11)
-    policy = TrackingPolicy()
-    cases = []
-    for _ in range(count):
-        side = rng.uniform(10, 300)
-        x0, y0 = rng.uniform(-150, 700), rng.uniform(-150, 550)
-        crop = Box(x0, y0, x0 + side * rng.uniform(0.9, 1.1), y0 + side * rng.uniform(0.9, 1.3))
-        scale_x, scale_y = np.exp(rng.normal(0, 0.35, 2))
-        shift = rng.normal(0, 0.3 * side, 2)
-        next_box = Box(
-            crop.x0 + shift[0],
-            crop.y0 + shift[1],
-            crop.x0 + shift[0] + crop.width * scale_x,
-            crop.y0 + shift[1] + crop.height * scale_y,
-        )
-        anchor = (
-            None if rng.random() < 0.2 else Box(*(np.array(crop.as_list()) + rng.normal(0, 0.2 * side, 4)))
-        )
-        if anchor is not None and (anchor.width <= 1 or anchor.height <= 1):
-            anchor = None
-        score = float(rng.uniform(0, 1))
-        reason = guard_reason(next_box, crop, anchor, score, 640, 480, policy)
-        cases.append(
-            {
-                "next": next_box.as_list(),
-                "crop": crop.as_list(),
-                "anchor": anchor.as_list() if anchor is not None else None,
-                "score": score,
-                "width": 640,
-                "height": 480,
-                "reason": reason,
-            }
-        )
-    return cases
-
-
-def shape_score_cases() -> dict[str, Any]:
-    """A shape model and shapes with the scores Python gives them (the default model's PCA if present)."""
-    from asmnet_edge.runtime.shape_score import ShapeModel
-
-    rng = np.random.default_rng(12)
-    mean = np.concatenate([rng.uniform(-0.4, 0.4, 136)])
-    basis, _ = np.linalg.qr(rng.normal(size=(136, 5)))
-    model = ShapeModel(mean, basis.T, np.array([4e-3, 2e-3, 1e-3, 5e-4, 2e-4]), 2e-5)
-    shapes = [mean + rng.normal(0, scale, 136) for scale in (0.0, 0.002, 0.005, 0.01, 0.05, 0.2)]
-    shapes += [mean + basis[:, 0] * 0.1, mean + basis[:, 1] * 0.3]
-    return {
-        "model": model.to_dict(),
-        "shapes": [[float(value) for value in shape] for shape in shapes],
-        "scores": [ShapeModel.from_dict(model.to_dict()).score(shape) for shape in shapes],
-    }
-
-
 def _image_entry(file: str, image: np.ndarray) -> dict[str, Any]:
     return {"file": file, "width": image.shape[1], "height": image.shape[0]}
-
-
-def sidecar_strip(text: str) -> str:
-    """Sidecar JSON minus the file fields, i.e. the metadata ``ModelMetadata.from_json`` accepts."""
-    data = json.loads(text)
-    return json.dumps({key: value for key, value in data.items() if key not in ("file_sha256", "file_size")})
 
 
 def main(argv: list[str] | None = None) -> int:

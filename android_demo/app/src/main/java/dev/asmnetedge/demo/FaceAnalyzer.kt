@@ -6,6 +6,7 @@ import androidx.camera.core.ImageAnalysis
 import androidx.camera.core.ImageProxy
 import dev.asmnetedge.core.Box
 import dev.asmnetedge.core.BoxTracker
+import dev.asmnetedge.core.FacePipeline
 import dev.asmnetedge.core.PixelImage
 
 /** What one analysed frame produced, in upright analysis-image pixels. */
@@ -76,7 +77,7 @@ class FaceAnalyzer(
         var modelNs = 0L
         if (box != null) {
             val before = SystemClock.elapsedRealtimeNanos()
-            var face = model.run(frame, box)
+            var face = alignRecrop(model, frame, box, tracker)
             // a guard fired (drift from the detector's anchor, implausible shape, ...): the detector
             // runs on this same frame and the model again on the box it confirms
             if (tracker.update(face.nextBox, face.box, face.score) != null) {
@@ -87,6 +88,7 @@ class FaceAnalyzer(
             }
             modelNs = SystemClock.elapsedRealtimeNanos() - before
             if (box != null) {
+                box = face.box // the re-crop's, when the face was re-aligned on it
                 landmarks = face.landmarks
                 pose = face.poseDeg
             }
@@ -98,6 +100,17 @@ class FaceAnalyzer(
                 frameNs / 1e6, modelNs / 1e6, detectorRan, model.threads, model.metadata.precision,
             ),
         )
+    }
+
+    /**
+     * One model run on [box], and a second on the landmarks' own crop when a fast face left the crop
+     * it was found in ([BoxTracker.recropBox]); the second is kept when it passes the guards too.
+     */
+    private fun alignRecrop(model: LandmarkModel, frame: PixelImage, box: Box, tracker: BoxTracker): FacePipeline.Result {
+        val face = model.run(frame, box)
+        val recrop = tracker.recropBox(face.nextBox, face.box, face.score) ?: return face
+        val again = model.run(frame, recrop)
+        return if (tracker.acceptRecrop(again.nextBox, again.box, again.score)) again else face
     }
 
     /** The loaded model, reloaded when the thread count changed; null after a load failure. */

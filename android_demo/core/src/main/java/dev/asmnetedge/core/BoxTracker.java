@@ -6,13 +6,21 @@ package dev.asmnetedge.core;
  * anchored to the last detector box that confirmed it. The detector runs again when a guard fires
  * ({@link #guardReason}): the box leaves the frame, gets too small, has an impossible aspect ratio,
  * changes size implausibly in one frame, the shape plausibility score is low, or the box drifted from
- * its anchor (size or centre); and every {@link #DEFAULT_REDETECT_INTERVAL} frames.
+ * its anchor (size or centre); and every {@link #DEFAULT_REDETECT_INTERVAL} frames. The next crop is
+ * moved on by {@link #MOTION_PREDICTION} of the last frame-to-frame motion ({@link #predict}), and a
+ * face whose landmarks ask for a crop far from the one they were found in is re-aligned once on their
+ * crop in the same frame ({@link #recropBox}, {@link #acceptRecrop}).
  *
  * <pre>{@code
  * BoxTracker tracker = new BoxTracker(width, height);
  * if (tracker.needsDetection()) tracker.detected(detectorCropOrNull);
  * FacePipeline.Result face = run(tracker.box());
- * String reason = tracker.update(face.nextBox, face.box, score);   // null: keep tracking
+ * Box recrop = tracker.recropBox(face.nextBox, face.box, face.score);
+ * if (recrop != null) {
+ *     FacePipeline.Result again = run(recrop);
+ *     if (tracker.acceptRecrop(again.nextBox, again.box, again.score)) face = again;
+ * }
+ * String reason = tracker.update(face.nextBox, face.box, face.score);   // null: keep tracking
  * if (reason != null) { tracker.detected(detectorCropOrNull); ... re-run on tracker.box() }
  * }</pre>
  */
@@ -33,12 +41,26 @@ public final class BoxTracker {
     public static final double REANCHOR_IOU = 0.6;
     /** Least overlap for a detection to belong to the track. */
     public static final double MATCH_IOU = 0.2;
+    /**
+     * Share of the last frame-to-frame motion (centre shift and size change) added to the next crop, so
+     * that a fast face stays inside the crop the network was trained on (0: crop where the face was).
+     */
+    public static final double MOTION_PREDICTION = 0.7;
+    /**
+     * Landmarks whose own crop overlaps the crop they were found in less than this are re-aligned on
+     * their crop in the same frame (one more model call, only on such frames; 0: never).
+     */
+    public static final double RECROP_IOU = 0.7;
+    /** Range of the area change between two frames that {@link #predict} carries on. */
+    private static final double MIN_GROWTH = 0.8;
+    private static final double MAX_GROWTH = 1.25;
 
     private final int imageWidth;
     private final int imageHeight;
     private final int redetectInterval;
     private Box box;
     private Box anchor;
+    private Box last; // the landmark box of the previous frame, for the motion prediction
     private int framesSinceDetection;
     private String pendingReason;
 
@@ -95,6 +117,7 @@ public final class BoxTracker {
             if (reason != null && !reason.equals("drift")) {
                 box = null;
                 anchor = null;
+                last = null;
             } else if (reason != null) {
                 anchor = box; // trust the landmarks the detector cannot confirm
             }
@@ -106,13 +129,39 @@ public final class BoxTracker {
             if (box == null || reason != null) {
                 box = detection;
                 anchor = detection;
+                last = null;
             }
             return;
         }
         anchor = detection;
         if (reason != null || box.iou(detection) < REANCHOR_IOU) {
             box = detection;
+            last = null; // the motion up to here belongs to the crop the detection replaced
         }
+    }
+
+    /**
+     * The crop to re-align this frame on, or null: the landmarks' own crop {@code next} when it
+     * overlaps the crop they were found in less than {@link #RECROP_IOU} ({@link #needsRecrop}) and the
+     * face passes the guards, drift aside (a crop without a face is the guards' business, not this one's).
+     */
+    public Box recropBox(Box next, Box crop, double score) {
+        if (box == null || next == null || !needsRecrop(next, crop)) {
+            return null;
+        }
+        return guardReason(next, crop, null, score, imageWidth, imageHeight) == null ? next : null;
+    }
+
+    /**
+     * Feed the face re-aligned on {@link #recropBox}'s crop: true (keep it, and it becomes the track's
+     * crop for this frame) when it passes the guards too, drift aside; false: keep the first face.
+     */
+    public boolean acceptRecrop(Box next, Box crop, double score) {
+        if (box == null || next == null || guardReason(next, crop, null, score, imageWidth, imageHeight) != null) {
+            return false;
+        }
+        box = crop;
+        return true;
     }
 
     /**
@@ -127,7 +176,8 @@ public final class BoxTracker {
         }
         String reason = next == null ? "degenerate" : guardReason(next, crop, anchor, score, imageWidth, imageHeight);
         if (reason == null) {
-            box = next;
+            box = predict(next, last, MOTION_PREDICTION);
+            last = next;
         }
         pendingReason = reason;
         return reason;
@@ -137,8 +187,37 @@ public final class BoxTracker {
     public void reset() {
         box = null;
         anchor = null;
+        last = null;
         pendingReason = null;
         framesSinceDetection = 0;
+    }
+
+    /**
+     * The next crop, the same as Python's {@code _predict}: {@code observed} (this frame's landmark box)
+     * moved on by {@code share} of the motion since {@code last} (the previous frame's; null: none), its
+     * centre shift and its size change (the area ratio clipped to 0.8..1.25, raised to share / 2).
+     */
+    public static Box predict(Box observed, Box last, double share) {
+        if (last == null || share <= 0) {
+            return observed;
+        }
+        double shiftX = share * ((observed.x0 + observed.x1) - (last.x0 + last.x1)) / 2;
+        double shiftY = share * ((observed.y0 + observed.y1) - (last.y0 + last.y1)) / 2;
+        double growth = (observed.width() * observed.height()) / Math.max(last.width() * last.height(), 1e-9);
+        double scale = Math.pow(Math.min(Math.max(growth, MIN_GROWTH), MAX_GROWTH), share / 2); // area -> side
+        double centreX = (observed.x0 + observed.x1) / 2 + shiftX;
+        double centreY = (observed.y0 + observed.y1) / 2 + shiftY;
+        double halfW = observed.width() * scale / 2;
+        double halfH = observed.height() * scale / 2;
+        return new Box(centreX - halfW, centreY - halfH, centreX + halfW, centreY + halfH);
+    }
+
+    /**
+     * True when the landmarks ask for a crop that overlaps the one they were found in less than
+     * {@link #RECROP_IOU}, the same as Python's {@code needs_recrop}.
+     */
+    public static boolean needsRecrop(Box next, Box crop) {
+        return RECROP_IOU > 0 && next.iou(crop) < RECROP_IOU;
     }
 
     /**

@@ -4,6 +4,7 @@ import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertSame;
 import static org.junit.Assert.assertTrue;
 
 import java.nio.ByteBuffer;
@@ -168,5 +169,40 @@ public class GeometryTest {
         assertEquals("score", tracker.update(new Box(101, 100, 201, 220), tracker.box(), 0.05));
         tracker.detected(null);
         assertNull(tracker.box());
+    }
+
+    @Test
+    public void aFastFaceIsReAlignedOnItsOwnCropOnlyWhenBothResultsLookRight() {
+        BoxTracker tracker = new BoxTracker(640, 480, 0);
+        Box crop = new Box(100, 100, 240, 260);
+        tracker.detected(crop);
+        Box ahead = new Box(160, 100, 300, 260); // 60 px on: IoU 0.4 with the crop it was found in
+        assertTrue(BoxTracker.needsRecrop(ahead, crop));
+        assertNull("no re-crop for a face that fails the guards", tracker.recropBox(ahead, crop, 0.05));
+        assertNull("nor for a still face", tracker.recropBox(new Box(102, 100, 242, 260), crop, 0.9));
+        assertSame(ahead, tracker.recropBox(ahead, crop, 0.9));
+        assertTrue(!tracker.acceptRecrop(new Box(200, 150, 210, 160), ahead, 0.9)); // too small: keep the first
+        assertSame(crop, tracker.box());
+        assertTrue(tracker.acceptRecrop(new Box(162, 100, 302, 260), ahead, 0.9));
+        assertSame("the re-crop is the track's crop for this frame", ahead, tracker.box());
+    }
+
+    @Test
+    public void theNextCropCarriesTheLastMotionOnUntilADetectionReplacesIt() {
+        BoxTracker tracker = new BoxTracker(640, 480, 0);
+        tracker.detected(new Box(100, 100, 200, 220));
+        assertNull(tracker.update(new Box(100, 100, 200, 220), tracker.box(), 0.9));
+        assertEquals("no motion yet", 100.0, tracker.box().x0, 1e-12);
+        assertNull(tracker.update(new Box(110, 100, 210, 220), tracker.box(), 0.9));
+        assertEquals("0.7 of the last 10 px shift", 117.0, tracker.box().x0, 1e-9);
+        assertEquals(100.0, tracker.box().width(), 1e-9);
+        Box grown = BoxTracker.predict(new Box(0, 0, 200, 200), new Box(0, 0, 100, 100), 1.0);
+        assertEquals("area growth clipped to 1.25", 200 * Math.sqrt(1.25), grown.width(), 1e-9);
+        tracker.detected(new Box(300, 100, 400, 220)); // elsewhere, no guard fired: the track stays
+        assertEquals(117.0, tracker.box().x0, 1e-9);
+        tracker.detected(new Box(160, 100, 260, 220)); // overlaps (IoU 0.4) but disagrees: replaces the crop
+        assertEquals(160.0, tracker.box().x0, 1e-12);
+        assertNull(tracker.update(new Box(165, 100, 265, 220), tracker.box(), 0.9));
+        assertEquals("the motion before the detection is forgotten", 165.0, tracker.box().x0, 1e-12);
     }
 }
