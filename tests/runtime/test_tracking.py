@@ -261,7 +261,8 @@ def test_a_fast_face_is_realigned_on_its_own_crop_in_the_same_frame():
         )
         tracker = FaceTracker(aligner, policy=policy)  # type: ignore[arg-type]
         results = _run(tracker, aligner, len(truth))
-        overlaps[recrop] = min(box_iou(faces[0].box, crop) for faces, crop in zip(results[1:], crops[1:]))
+        pairs = zip(results[1:], crops[1:], strict=True)
+        overlaps[recrop] = min(box_iou(faces[0].box, crop) for faces, crop in pairs)
         recrops[recrop] = tracker.stats.recrops
     assert overlaps[0.0] < 0.7 and overlaps[0.7] > 0.99, overlaps
     assert recrops == {0.0: 0, 0.7: len(truth) - 1}

@@ -146,7 +146,7 @@ def test_crop_box_margin() -> None:
 
 
 def test_the_tracking_preset_hands_over_tracker_like_boxes():
-    """Half the crops of the tracking preset are off by up to a quarter of the face; default ones stay centred."""
+    """Half the tracking preset's crops are off by up to a quarter of the face; default ones stay centred."""
     from asmnet_edge.data.augment import augment_landmarks, augment_preset
     from asmnet_edge.errors import ConfigError
 
