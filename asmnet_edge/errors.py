@@ -35,6 +35,11 @@ class MetadataError(ModelError):
     """A .tflite model has no asmnet-edge metadata, or metadata this version cannot read."""
 
 
+class StageMismatchError(ModelError):
+    """A refinement stage given a stage-1 model other than the one it was trained behind (weights,
+    landmark count, crop size, margin or landmark sign differ, as the two models' metadata say)."""
+
+
 class ExportError(AsmnetEdgeError):
     """Conversion, calibration or fidelity validation failed."""
 

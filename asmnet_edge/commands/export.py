@@ -159,15 +159,19 @@ def export(
 ) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from asmnet_edge.model.dan import is_dan
+    from asmnet_edge.model.refine import is_refine
 
-    if model_path is not None and is_dan(model_path):
+    cascade = model_path is not None and (is_dan(model_path) or is_refine(model_path))
+    if model_path is not None and cascade:
+        kind = "refine" if is_refine(model_path) else "DAN"
         asmnet_only = {"--recipe": recipe, "--eval": eval_dir, "--io": io_type, "--debug": debug}
         asmnet_only.update({"--float-layers": float_layers, "--landmark-sign": landmark_sign})
         asmnet_only.update({"--float-heads/--int8-heads": float_heads, "--int8-ranges": int8_ranges})
         given = sorted(name for name, value in asmnet_only.items() if value is not None)
         if given:
-            raise click.UsageError(f"{', '.join(given)}: not available for a DAN export")
-        _export_dan(model_path, precisions, out_dir, calib, fmt, calib_count, eval_count, as_json)
+            raise click.UsageError(f"{', '.join(given)}: not available for a {kind} export")
+        export_cascade = _export_refine if kind == "refine" else _export_dan
+        export_cascade(model_path, precisions, out_dir, calib, fmt, calib_count, eval_count, as_json)
         return
     from asmnet_edge.errors import FidelityError
     from asmnet_edge.exporters.recipe import load_recipe
@@ -210,6 +214,42 @@ def export(
             click.echo(_human(partial.to_dict()))
         raise
     emit(result.to_dict(), as_json, _human)
+
+
+def _export_refine(
+    model_path: str,
+    precisions: tuple[str, ...],
+    out_dir: str,
+    calib: str | None,
+    fmt: str | None,
+    calib_count: int | None,
+    eval_count: int | None,
+    as_json: bool,
+) -> None:
+    """A refine run (refine.weights.h5 with refine_assets.json beside it, its stage 1 where the run
+    recorded it): one .tflite per precision (default fp32 and int8), the cascade's NME against the
+    Keras cascade measured on --calib's labelled faces."""
+    from asmnet_edge.exporters.refine import export_refine
+
+    counts = {"calib_count": calib_count, "eval_count": eval_count}
+    report = export_refine(
+        model_path,
+        out_dir,
+        tuple(precisions) or ("fp32", "int8"),
+        calib=calib,
+        calib_format=fmt or "300w",
+        log=log,
+        **{name: value for name, value in counts.items() if value is not None},
+    )
+    emit(
+        {"ok": True, **report},
+        as_json,
+        lambda res: "\n".join(
+            f"{name:8s} {model['path']}  {model['size_bytes'] / 1e6:.2f} MB  "
+            f"NME vs Keras {model['nme_vs_keras_percent']:.4f} %"
+            for name, model in res["models"].items()
+        ),
+    )
 
 
 def _export_dan(

@@ -24,6 +24,12 @@ from asmnet_edge.runtime.media import run_video
     what="the embedded model used without --model",
 )
 @click.option(
+    "--refine",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="A refine-stage .tflite trained behind the model: its points are corrected on a second interpreter.",
+)
+@click.option(
     "--out",
     "out_dir",
     type=click.Path(path_type=Path),
@@ -60,6 +66,7 @@ def predict(
     images: tuple[Path, ...],
     model: Path | None,
     precision: str,
+    refine: Path | None,
     out_dir: Path,
     threads: int,
     detector: str,
@@ -79,13 +86,17 @@ def predict(
     sources = [bool(images), video is not None, camera is not None]
     if sum(sources) != 1:
         raise click.UsageError("give image files, or --video FILE, or --camera N (exactly one of them)")
-    if model is not None:
-        aligner = FaceAligner.from_file(model, num_threads=threads, detector=detector)
+    if model is not None or refine is not None:
+        from asmnet_edge.runtime.contract import default_model_path
+
+        path = model if model is not None else default_model_path(precision=precision)
+        aligner = FaceAligner.from_file(path, num_threads=threads, detector=detector, refine=refine)
     else:
         aligner = FaceAligner.default(precision, num_threads=threads, detector=detector)
     result: dict[str, Any] = {
         "ok": True,
         "model": str(model) if model is not None else f"default {precision}",
+        "refine": str(refine) if refine is not None else None,
         "backend": backend_name(),
         "pose_convention": aligner.metadata.pose_convention,
     }

@@ -96,18 +96,25 @@ def evaluate_model(
     num_threads: int = 1,
     visible_only: bool = False,
     layout: str = "auto",
+    refine: str | Path | None = None,
 ) -> dict[str, Any]:
     """NME/CED/AUC/failure rate/pose MAE of ``model`` on a dataset, as a JSON-ready dict.
 
     ``layout`` ``300w`` (or ``auto`` on a folder that has it) evaluates 300W's official test tree
     (``lfpw/testset``, ``helen/testset``, ``ibug``) and adds ``subsets``: common, challenging and full,
     each with inter-pupil and inter-ocular NME, CED, AUC@0.08 and failure rate (see
-    :mod:`asmnet_edge.eval.subsets`); ``limit`` then applies to each part.
+    :mod:`asmnet_edge.eval.subsets`); ``limit`` then applies to each part. ``refine`` (a refine stage
+    trained behind ``model``: .tflite or refine weights) evaluates the cascade.
     """
     from asmnet_edge.eval.subsets import resolve_layout, subset_members, subset_metrics
 
     parts = resolve_layout(data, layout, fmt)
-    predictor, points, size = load_predictor(model, num_threads)
+    if refine is not None:
+        from asmnet_edge.eval.refine import load_refined_predictor
+
+        predictor, points, size = load_refined_predictor(model, refine, num_threads)
+    else:
+        predictor, points, size = load_predictor(model, num_threads)
     part_names: list[str] = []
     if parts is None:
         samples = read_dataset(data, fmt)
@@ -132,6 +139,7 @@ def evaluate_model(
         mask = np.stack([np.asarray(sample.visible) for sample in samples])  # all known (checked above)
     report: dict[str, Any] = {
         "model": str(model) if model is not None else "default",
+        "refine": str(refine) if refine is not None else None,
         "data": str(data),
         "format": fmt,
         "layout": "flat" if parts is None else "300w",

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ import numpy as np
 
 from asmnet_edge.errors import ModelError
 from asmnet_edge.model.asmnet import describe, predict_crops
+from asmnet_edge.model.io import weights_sha256  # the exports' and the refine stage's one hash
 from asmnet_edge.runtime.contract import INPUT_NAME, OUTPUT_NAMES, POSE_SCALE_DEG
 from asmnet_edge.runtime.geometry import denormalise_landmarks
 
@@ -43,21 +43,6 @@ class ModelSource:
         values, poses = predict_crops(self.model, crops)
         points = denormalise_landmarks(values.reshape(len(crops), -1, 2), self.input_size, self.landmark_sign)
         return points, poses * POSE_SCALE_DEG
-
-
-def weights_sha256(model: Any) -> str:
-    """SHA-256 over the model's weights: each variable of ``model.weights``, in order, as
-    little-endian float32 bytes. Independent of file format and of layer/variable names.
-
-    >>> class Fake:
-    ...     weights = [np.zeros(2, np.float32)]
-    >>> weights_sha256(Fake())[:12]
-    'af5570f5a181'
-    """
-    digest = hashlib.sha256()
-    for variable in model.weights:
-        digest.update(np.ascontiguousarray(np.asarray(variable), dtype="<f4").tobytes())
-    return digest.hexdigest()
 
 
 def load_source(path: str | os.PathLike[str] | None, landmark_sign: float | None = None) -> ModelSource:

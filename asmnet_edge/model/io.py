@@ -14,6 +14,7 @@ archive of the :class:`~asmnet_edge.model.network.ASMNet` class carries all of i
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -308,3 +309,18 @@ def detect_landmark_sign(model: Any, crops: np.ndarray | None = None) -> float:
             "weights?); pass it explicitly (landmark_sign=+1 for (u - S/2)/S, -1 for (S/2 - u)/S)"
         )
     return float(np.sign(gap.mean()))
+
+
+def weights_sha256(model: Any) -> str:
+    """SHA-256 over the model's weights: each variable of ``model.weights``, in order, as
+    little-endian float32 bytes. Independent of file format and of layer/variable names.
+
+    >>> class Fake:
+    ...     weights = [np.zeros(2, np.float32)]
+    >>> weights_sha256(Fake())[:12]
+    'af5570f5a181'
+    """
+    digest = hashlib.sha256()
+    for variable in model.weights:
+        digest.update(np.ascontiguousarray(np.asarray(variable), dtype="<f4").tobytes())
+    return digest.hexdigest()

@@ -26,10 +26,17 @@ import numpy as np
 from asmnet_edge.errors import InputImageError, MissingDependencyError, ModelError
 from asmnet_edge.runtime.contract import DEFAULT_MODEL_DIR, DEFAULT_MODEL_NAME, default_model_path
 from asmnet_edge.runtime.detect import IDENTITY_MAP, BoxMap, DetectedBox, Detector
-from asmnet_edge.runtime.geometry import Box, crop_image, crop_to_image, denormalise_landmarks
+from asmnet_edge.runtime.geometry import (
+    Box,
+    crop_image,
+    crop_to_image,
+    denormalise_landmarks,
+    normalise_landmarks,
+)
 from asmnet_edge.runtime.image import Frame, detection_copy, prepare_image, to_rgb
 from asmnet_edge.runtime.metadata import PRECISIONS, ModelMetadata
 from asmnet_edge.runtime.model import LiteModel
+from asmnet_edge.runtime.refine import RefineModel, corrected_points
 from asmnet_edge.runtime.shape_score import ShapeModel
 
 DETECTORS = ("auto", "blazeface", "haar")
@@ -98,16 +105,24 @@ class Face:
 
 
 class FaceAligner:
-    """An exported ASMNet plus a face detector: ``predict(image)`` gives a :class:`Face` per face."""
+    """An exported ASMNet plus a face detector: ``predict(image)`` gives a :class:`Face` per face.
+
+    With a ``refiner`` (:class:`~asmnet_edge.runtime.refine.RefineModel`, checked against ``model``'s
+    metadata) every face's points are corrected by the refine stage on a second interpreter.
+    """
 
     def __init__(
         self,
         model: LiteModel,
         detector: Detector | str | None = "auto",
         num_threads: int | None = 1,
+        refiner: RefineModel | None = None,
     ) -> None:
         self.model = model
         self.metadata: ModelMetadata = model.metadata
+        if refiner is not None:
+            refiner.check(self.metadata)
+        self.refiner = refiner
         shape = self.metadata.shape_model
         self.shape_model: ShapeModel | None = ShapeModel.from_dict(shape) if shape is not None else None
         self._detector_spec = detector
@@ -124,8 +139,10 @@ class FaceAligner:
         detector: Detector | str | None = "auto",
         metadata: ModelMetadata | None = None,
         use_xnnpack: bool = True,
+        refine: str | Path | None = None,
     ) -> FaceAligner:
         """Load an exported .tflite; ``metadata`` overrides (or stands in for) the embedded metadata.
+        ``refine`` names a refine-stage .tflite trained behind this model (else a ``StageMismatchError``).
 
         ``detector`` is ``"auto"`` (BlazeFace when its model file is installed, else OpenCV 4's Haar
         cascades), ``"blazeface"``, ``"haar"``, a
@@ -136,7 +153,10 @@ class FaceAligner:
         68
         """
         model = LiteModel.from_file(path, num_threads=num_threads, use_xnnpack=use_xnnpack, metadata=metadata)
-        return cls(model, detector=detector, num_threads=num_threads)
+        refiner = None
+        if refine is not None:
+            refiner = RefineModel.from_file(refine, num_threads=num_threads, use_xnnpack=use_xnnpack)
+        return cls(model, detector=detector, num_threads=num_threads, refiner=refiner)
 
     @classmethod
     def default(
@@ -145,9 +165,11 @@ class FaceAligner:
         num_threads: int | None = 1,
         detector: Detector | str | None = "auto",
         model: str = DEFAULT_MODEL_NAME,
+        refine: bool = False,
     ) -> FaceAligner:
         """A model embedded in the package (``assets/default/<model>_<precision>.tflite``): ``asmnet68``
-        (224 px, the paper's model) or, where shipped, ``asmnet68_128`` (128 px, for small boards)."""
+        (224 px, the paper's model) or, where shipped, ``asmnet68_128`` (128 px, for small boards).
+        ``refine`` adds its embedded refine stage (``<model>_refine_<precision>.tflite``)."""
         if precision not in PRECISIONS:
             raise ModelError(f"unknown precision {precision!r}: expected one of {PRECISIONS}")
         path = default_model_path(model, precision)
@@ -157,7 +179,13 @@ class FaceAligner:
                 f"no embedded model {model!r} in precision {precision!r} ({path.name} is not in this "
                 f"installation; embedded: {shipped or 'none'}): pass a .tflite to FaceAligner.from_file"
             )
-        return cls.from_file(path, num_threads=num_threads, detector=detector)
+        refine_path = default_model_path(f"{model}_refine", precision) if refine else None
+        if refine_path is not None and not refine_path.is_file():
+            raise ModelError(
+                f"no embedded refine stage for {model!r} in precision {precision!r} ({refine_path.name} is "
+                "not in this installation): pass one with FaceAligner.from_file(model, refine=PATH)"
+            )
+        return cls.from_file(path, num_threads=num_threads, detector=detector, refine=refine_path)
 
     @property
     def detector(self) -> Detector | None:
@@ -221,14 +249,24 @@ class FaceAligner:
         values, pose = self.model.run_tensor(tensor)
         inferred = time.perf_counter_ns()
         crop_points = denormalise_landmarks(values.reshape(-1, 2), size, meta.landmark_sign)
+        refine_prepare = refine_inference = 0
+        if self.refiner is not None:  # stage 2: re-align by these points, correct them
+            first = time.perf_counter_ns()
+            refine_tensor, matrix = self.refiner.prepare(crop, crop_points)
+            second = time.perf_counter_ns()
+            corrections, _ = self.refiner.lite.run_tensor(refine_tensor)
+            third = time.perf_counter_ns()
+            crop_points = corrected_points(crop_points, matrix, corrections, self.refiner.metadata.input_size)
+            values = normalise_landmarks(crop_points, size, meta.landmark_sign).reshape(-1)
+            refine_prepare, refine_inference = second - first, third - second
         landmarks = crop_to_image(crop_points, box, size)
         pose_deg = pose * meta.pose_scale_deg
         done = time.perf_counter_ns()
-        timing = Timing(
+        timing = Timing(  # a refine stage's warp counts as pre-processing, its network as inference
             detect=detect_ms,
-            preprocess=(prepared - start) / 1e6,
-            inference=(inferred - prepared) / 1e6,
-            postprocess=(done - inferred) / 1e6,
+            preprocess=(prepared - start + refine_prepare) / 1e6,
+            inference=(inferred - prepared + refine_inference) / 1e6,
+            postprocess=(done - inferred - refine_prepare - refine_inference) / 1e6,
         )
         if self.shape_model is not None:
             score = self.shape_model.score(values)

@@ -119,7 +119,17 @@ def crop_image(image: np.ndarray, box: Box, size: int) -> np.ndarray:
     >>> crop.shape, int(crop[0, 0, 0]), int(crop[0, 7, 0])
     ((8, 8, 3), 0, 255)
     """
-    matrix = crop_matrix(box, size)
+    return warp_image(image, crop_matrix(box, size), size)
+
+
+def warp_image(image: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
+    """The ``size x size`` uint8 image whose pixel ``p`` reads ``image`` at ``matrix^-1 p`` (bilinear,
+    black outside): ``matrix`` (2x3) maps ``image`` pixels to output pixels, as ``cv2.warpAffine``
+    takes it. OpenCV when installed, else a numpy bilinear sampler (within 1 grey level).
+
+    >>> warp_image(np.full((4, 4, 3), 9, np.uint8), np.array([[2.0, 0, 0], [0, 2.0, 0]]), 8).shape
+    (8, 8, 3)
+    """
     try:
         import cv2  # optional: faster and the same bilinear sampling as the fallback
     except ImportError:

@@ -34,7 +34,7 @@ from asmnet_edge.runtime.contract import (
 METADATA_NAME = "asmnet_edge"
 SCHEMA_VERSION = 1
 PRECISIONS = PRECISION_NAMES
-ARCHITECTURES = ("asmnet", "dan")
+ARCHITECTURES = ("asmnet", "dan", "refine")
 COLOR_ORDERS = ("RGB", "GRAY")  # GRAY: one channel, the luma of the RGB crop (runtime.model.grey_crop)
 POSE_CONVENTION = (
     "degrees; camera x right, y up, z toward the camera; head-to-camera R = Rz(-roll) Rx(-pitch) Ry(yaw); "
@@ -49,6 +49,34 @@ class QuantParams:
     dtype: str = "float32"
     scale: float = 0.0
     zero_point: int = 0
+
+
+@dataclass(frozen=True)
+class Stage1Facts:
+    """What a refinement stage knows of the stage-1 ASMNet it was trained behind: a refine model run
+    behind any other stage 1 is refused (:class:`~asmnet_edge.errors.StageMismatchError`).
+
+    ``weights_sha256`` is :func:`asmnet_edge.model.io.weights_sha256` of the Keras stage 1,
+    the value every precision of its export carries in its own metadata.
+    """
+
+    weights_sha256: str
+    num_landmarks: int
+    input_size: int
+    crop_margin: float
+    landmark_sign: float
+    source: str = ""  # the stage-1 weights file the refine model was trained with (for messages)
+
+
+@dataclass(frozen=True)
+class RefineInfo:
+    """How a refinement stage (``architecture: refine``) is fed: the stage-1 crop warped by the
+    similarity that takes stage 1's points onto ``mean_shape`` (aligned pixels), plus a fourth input
+    channel, the heatmap of those points (``1 / (1 + d)`` within ``heatmap_patch_half`` px, times 255);
+    its ``landmarks`` output is the correction in aligned pixels divided by ``input_size``."""
+
+    stage1: Stage1Facts
+    heatmap_patch_half: float
 
 
 @dataclass(frozen=True)
@@ -94,8 +122,14 @@ class ModelMetadata:
     architecture: str = "asmnet"
     stages: int = 1
     mean_shape: tuple[float, ...] | None = None
+    # ``architecture: refine`` only (written only then): the stage 1 it refines and how it is fed
+    refine: RefineInfo | None = None
 
     def __post_init__(self) -> None:
+        if (self.architecture == "refine") != (self.refine is not None):
+            raise MetadataError("'refine' facts go with architecture 'refine', and only with it")
+        if self.architecture == "refine" and self.mean_shape is None:
+            raise MetadataError("a refine model's metadata needs its mean_shape (aligned pixels)")
         if self.architecture not in ARCHITECTURES:
             raise MetadataError(
                 f"unknown architecture {self.architecture!r}: expected one of {ARCHITECTURES}"
@@ -121,12 +155,21 @@ class ModelMetadata:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["pose_order"] = list(self.pose_order)
+        if self.refine is None:
+            del data["refine"]
         if self.architecture == "asmnet" and self.stages == 1 and self.mean_shape is None:
             for key in ("architecture", "stages", "mean_shape"):
                 del data[key]
         elif self.mean_shape is not None:
             data["mean_shape"] = list(self.mean_shape)
         return data
+
+    @property
+    def input_channels(self) -> int:
+        """Channels of the input tensor: 1 (grey), 3 (RGB) or 4 (a refine model: RGB + heatmap)."""
+        if self.architecture == "refine":
+            return 4
+        return 1 if self.color_order == "GRAY" else 3
 
     @property
     def has_pose(self) -> bool:

@@ -80,10 +80,17 @@ class LiteModel:
 
     def input_tensor(self, crop: np.ndarray) -> np.ndarray:
         """A uint8 RGB ``size x size x 3`` crop -> the (1, size, size, 3) tensor the model takes
-        ((1, size, size, 1) for a grey model, which also takes a ``size x size`` grey crop)."""
+        ((1, size, size, 1) for a grey model, which also takes a ``size x size`` grey crop; a refine
+        stage takes its ``size x size x 4`` aligned input)."""
         size = self.metadata.input_size
         if self._grey and crop.dtype == np.uint8 and crop.shape in ((size, size), (size, size, 1)):
             crop = crop.reshape(size, size, 1)
+        elif self.metadata.input_channels == 4:  # a refine stage: aligned RGB + heatmap (runtime.refine)
+            if crop.shape != (size, size, 4) or crop.dtype != np.uint8:
+                raise InputImageError(
+                    f"a refine model takes a ({size}, {size}, 4) uint8 array (runtime.refine.aligned_input), "
+                    f"got {crop.shape} {crop.dtype}"
+                )
         elif crop.shape != (size, size, 3) or crop.dtype != np.uint8:
             raise InputImageError(
                 f"crop must be a ({size}, {size}, 3) uint8 RGB array, got {crop.shape} {crop.dtype}"
