@@ -11,10 +11,10 @@ from asmnet_edge.commands._options import format_option, library_default
 from asmnet_edge.data.dataset import FORMATS
 from asmnet_edge.training.config import AUGMENT_PRESETS, TrainConfig
 
-ARCHITECTURES = ("asmnet", "dan")
+ARCHITECTURES = ("asmnet", "dan", "refine")
 DAN_ONLY = ("stages", "joint_epochs")
 # ASMNet options a DAN run does not take (an explicit one is a usage error, not silently ignored)
-ASMNET_ONLY = ("asm_accuracy", "alpha", "holdout", "init_weights", "fixed_asm_alpha")
+ASMNET_ONLY = ("asm_accuracy", "alpha", "holdout", "init_weights", "fixed_asm_alpha", "stop_after")
 
 
 def _default(name: str) -> Any:
@@ -72,6 +72,12 @@ def _default(name: str) -> Any:
     help="Fixed weight of the ASM term instead of the 2/1/0.5 schedule (for a fine-tune stage).",
 )
 @click.option(
+    "--stop-after",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Stop after this many epochs; the learning-rate and ASM schedules still span --epochs.",
+)
+@click.option(
     "--augment",
     type=click.Choice(AUGMENT_PRESETS),
     default=_default("augment"),
@@ -88,7 +94,14 @@ def _default(name: str) -> Any:
     default="asmnet",
     show_default=True,
     help="asmnet: ASMNet with the ASM loss; dan: a Deep Alignment Network, trained stage by stage "
-    "(--epochs per stage; input 112 px unless --input-size).",
+    "(--epochs per stage; input 112 px unless --input-size); refine: a refinement stage behind the "
+    "fixed ASMNet --stage1 (--input-size: its aligned crop, default 96).",
+)
+@click.option(
+    "--stage1",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="refine: the stage-1 ASMNet weights (config.json beside them) the refine stage learns behind.",
 )
 @click.option("--stages", type=click.IntRange(min=1), default=None, help="DAN stages (default 2).")
 @click.option(
@@ -102,6 +115,12 @@ def _default(name: str) -> Any:
 def train(as_json: bool, data: tuple[str, ...], arch: str, **options: Any) -> None:
     """Train an ASMNet with the ASM-assisted loss (or a DAN: --arch dan); re-running with the same --out
     resumes."""
+    stage1 = options.pop("stage1")
+    if arch == "refine":
+        _train_refine(as_json, data, stage1, options)
+        return
+    if stage1 is not None:
+        raise click.UsageError("--stage1 applies to --arch refine only")
     if arch == "dan":
         _train_dan(as_json, data, options)
         return
@@ -167,5 +186,51 @@ def _train_dan(as_json: bool, data: tuple[str, ...], options: dict[str, Any]) ->
         lambda res: (
             f"trained DAN ({', '.join(res['phases'])}); weights {res['weights']}; "
             f"val NME {last.get('val_nme_ip_percent', float('nan')):.2f} % (inter-pupil)"
+        ),
+    )
+
+
+def _train_refine(as_json: bool, data: tuple[str, ...], stage1: str | None, options: dict[str, Any]) -> None:
+    from asmnet_edge.training.refine import RefineTrainConfig, train_refine
+
+    if stage1 is None:
+        raise click.UsageError("--arch refine needs --stage1 WEIGHTS (the ASMNet it refines)")
+    context = click.get_current_context()
+    given = {
+        name
+        for name in options
+        if context.get_parameter_source(name) not in (click.core.ParameterSource.DEFAULT, None)
+    }
+    wrong = sorted(name for name in (*ASMNET_ONLY, *DAN_ONLY, "num_landmarks") if name in given)
+    if "holdout" in wrong:
+        wrong.remove("holdout")
+    if wrong:
+        listed = ", ".join(f"--{name.replace('_', '-')}" for name in wrong)
+        raise click.UsageError(f"{listed}: not options of --arch refine")
+    shared = ("fmt", "epochs", "batch_size", "learning_rate", "steps_per_epoch", "val_fraction", "seed")
+    values: dict[str, Any] = {name: options[name] for name in (*shared, "augment")}
+    if "input_size" in given:
+        values["aligned_size"] = options["input_size"]
+    config = RefineTrainConfig(
+        data=data, stage1=stage1, out=options["out"], holdout=tuple(options["holdout"]), **values
+    )
+    result = train_refine(config, progress=log)
+    last = result.log[-1] if result.log else {}
+    emit(
+        {
+            "ok": True,
+            "arch": "refine",
+            "out": str(result.out),
+            "weights": str(result.weights),
+            "assets": str(result.assets),
+            "stage1": stage1,
+            "epochs": len(result.log),
+            "final": last,
+        },
+        as_json,
+        lambda res: (
+            f"trained the refine stage {res['epochs']} epochs; weights {res['weights']}; val NME "
+            f"{last.get('val_stage1_nme_percent', float('nan')):.2f} % (stage 1) -> "
+            f"{last.get('val_refined_nme_percent', float('nan')):.2f} % (refined)"
         ),
     )
