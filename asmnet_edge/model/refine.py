@@ -51,10 +51,10 @@ class RefineSpec:
     """
 
     num_landmarks: int = 68
-    aligned_size: int = 96
+    aligned_size: int = 80
     widths: tuple[int, ...] = (16, 24, 32, 64, 96)
     repeats: tuple[int, ...] = (1, 2, 2, 2, 1)
-    expansion: int = 6
+    expansion: int = 4
     head_channels: int = 32
     patch_half: float = 6.0
     mean_shape_scale: float = 0.85

@@ -74,21 +74,25 @@ def landmark_heatmap(points: np.ndarray, size: int, patch_half: float) -> np.nda
     ([0.0, 0.5, 1.0, 0.5, 0.0], 1.0, 0.0)
     """
     pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-    reach = int(np.floor(patch_half)) + 1
-    offsets = np.arange(-reach, reach + 1)
-    cols = np.floor(pts[:, 0])[:, None] + offsets  # (n, k) candidate columns around each point
-    rows = np.floor(pts[:, 1])[:, None] + offsets
-    dx = cols - pts[:, 0:1]
-    dy = rows - pts[:, 1:2]
-    ok_x = (np.abs(dx) <= patch_half) & (cols >= 0) & (cols <= size - 1)
-    ok_y = (np.abs(dy) <= patch_half) & (rows >= 0) & (rows <= size - 1)
-    inside = ok_y[:, :, None] & ok_x[:, None, :]  # (n, rows k, cols k)
+    low = int(np.floor(patch_half))
+    pad = 2 * (low + 1)  # a frame around the map, so that no patch index needs a bounds check
+    width = size + 2 * pad
+    offsets = np.arange(-low, low + 2)  # floor(x) - low ... floor(x) + low + 1 covers |c - x| <= half
+    # each patch is placed around its point clipped into the frame; a point far outside then draws
+    # only zeros (its distances are the true ones, beyond the patch)
+    base = np.clip(np.floor(pts), -low - 1, size + low).astype(np.int64)
+    cols = base[:, 0:1] + offsets  # (n, k)
+    rows = base[:, 1:2] + offsets
+    far = np.float32(np.inf)  # outside the patch: 1 / (1 + inf) = 0
+    dx = (cols - pts[:, 0:1]).astype(np.float32)
+    dy = (rows - pts[:, 1:2]).astype(np.float32)
+    dx = np.where(np.abs(dx) <= patch_half, dx, far)
+    dy = np.where(np.abs(dy) <= patch_half, dy, far)
     values = 1.0 / (1.0 + np.sqrt(dy[:, :, None] ** 2 + dx[:, None, :] ** 2))
-    row_index = np.broadcast_to(rows[:, :, None], inside.shape)[inside].astype(np.int64)
-    col_index = np.broadcast_to(cols[:, None, :], inside.shape)[inside].astype(np.int64)
-    heat = np.zeros(size * size, dtype=np.float64)
-    np.maximum.at(heat, row_index * size + col_index, values[inside])
-    return heat.reshape(size, size).astype(np.float32)
+    index = (rows[:, :, None] + pad) * width + (cols[:, None, :] + pad)
+    heat = np.zeros(width * width, dtype=np.float32)
+    np.maximum.at(heat, index.reshape(-1), values.reshape(-1))
+    return heat.reshape(width, width)[pad : pad + size, pad : pad + size]
 
 
 def aligned_input(

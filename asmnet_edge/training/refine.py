@@ -68,9 +68,9 @@ class RefineTrainConfig:
     steps_per_epoch: int | None = None
     batch_size: int = 32
     learning_rate: float = 2e-3
-    aligned_size: int = 96
+    aligned_size: int = 80
     widths: tuple[int, ...] = (16, 24, 32, 64, 96)
-    expansion: int = 6
+    expansion: int = 4
     perturb: float = 1.0
     augment: str = "default"
     val_fraction: float = 0.05
