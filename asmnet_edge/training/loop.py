@@ -174,7 +174,7 @@ def train(config: TrainConfig, progress: Callable[[str], None] | None = None) ->
             config.fixed_asm_alpha if config.fixed_asm_alpha is not None else asm_alpha(epoch, config.epochs)
         )
 
-    for epoch in range(int(epoch_var.numpy()), config.epochs):
+    for epoch in range(int(epoch_var.numpy()), min(config.epochs, config.stop_after or config.epochs)):
         alpha_var.assign(alpha_of(epoch))
         started = time.perf_counter()
         sums = {"total": 0.0, "mse": 0.0, "asm": 0.0, "pose": 0.0}

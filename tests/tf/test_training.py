@@ -131,3 +131,25 @@ def test_resume_from_weights_alone_on_another_machine(run, tmp_path: Path) -> No
     result = train(longer, progress=messages.append)
     assert [int(row["epoch"]) for row in result.log] == list(range(1, done + 2))
     assert any(f"resuming after epoch {done} from last.weights.h5" in line for line in messages)
+
+
+def test_a_run_made_in_parts_keeps_its_schedules(tmp_path: Path) -> None:
+    """--stop-after ends a run early; resuming without it finishes the same 3-epoch schedule."""
+    data = write_face_folder(tmp_path / "faces", count=16, size=128)
+    config = TrainConfig(
+        data=(str(data),),
+        out=str(tmp_path / "run"),
+        epochs=3,
+        stop_after=1,
+        batch_size=8,
+        alpha=0.35,
+        input_size=96,
+        steps_per_epoch=2,
+        val_fraction=0.25,
+        workers=1,
+    )
+    first = train(config)
+    assert [int(row["epoch"]) for row in first.log] == [1] and first.log[0]["alpha"] == 2.0
+    rest = train(TrainConfig(**{**config.to_dict(), "data": config.data, "stop_after": None}))
+    assert [int(row["epoch"]) for row in rest.log] == [1, 2, 3]
+    assert [row["alpha"] for row in rest.log] == [2.0, 1.0, 0.5]
