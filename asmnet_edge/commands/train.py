@@ -96,13 +96,19 @@ def _default(name: str) -> Any:
     show_default=True,
     help="asmnet: ASMNet with the ASM loss; dan: a Deep Alignment Network, trained stage by stage "
     "(--epochs per stage; input 112 px unless --input-size); refine: a refinement stage behind the "
-    "fixed ASMNet --stage1 (--input-size: its aligned crop, default 96).",
+    "fixed ASMNet --stage1 (--input-size: its aligned crop, default 80).",
 )
 @click.option(
     "--stage1",
     type=click.Path(exists=True, dir_okay=False),
     default=None,
     help="refine: the stage-1 ASMNet weights (config.json beside them) the refine stage learns behind.",
+)
+@click.option(
+    "--expansion",
+    type=click.IntRange(min=1),
+    default=None,
+    help="refine: the inverted residual blocks' expansion (default 4).",
 )
 @click.option("--stages", type=click.IntRange(min=1), default=None, help="DAN stages (default 2).")
 @click.option(
@@ -116,12 +122,12 @@ def _default(name: str) -> Any:
 def train(as_json: bool, data: tuple[str, ...], arch: str, **options: Any) -> None:
     """Train an ASMNet with the ASM-assisted loss (or a DAN: --arch dan); re-running with the same --out
     resumes."""
-    stage1 = options.pop("stage1")
+    stage1, expansion = options.pop("stage1"), options.pop("expansion")
     if arch == "refine":
-        _train_refine(as_json, data, stage1, options)
+        _train_refine(as_json, data, stage1, expansion, options)
         return
-    if stage1 is not None:
-        raise click.UsageError("--stage1 applies to --arch refine only")
+    if stage1 is not None or expansion is not None:
+        raise click.UsageError("--stage1 and --expansion apply to --arch refine only")
     if arch == "dan":
         _train_dan(as_json, data, options)
         return
@@ -191,7 +197,9 @@ def _train_dan(as_json: bool, data: tuple[str, ...], options: dict[str, Any]) ->
     )
 
 
-def _train_refine(as_json: bool, data: tuple[str, ...], stage1: str | None, options: dict[str, Any]) -> None:
+def _train_refine(
+    as_json: bool, data: tuple[str, ...], stage1: str | None, expansion: int | None, options: dict[str, Any]
+) -> None:
     from asmnet_edge.training.refine import RefineTrainConfig, train_refine
 
     if stage1 is None:
@@ -212,6 +220,8 @@ def _train_refine(as_json: bool, data: tuple[str, ...], stage1: str | None, opti
     values: dict[str, Any] = {name: options[name] for name in (*shared, "augment")}
     if "input_size" in given:
         values["aligned_size"] = options["input_size"]
+    if expansion is not None:
+        values["expansion"] = expansion
     config = RefineTrainConfig(
         data=data, stage1=stage1, out=options["out"], holdout=tuple(options["holdout"]), **values
     )
