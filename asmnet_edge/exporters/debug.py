@@ -22,7 +22,7 @@ from asmnet_edge._lazy import require
 from asmnet_edge.errors import ConfigError
 from asmnet_edge.exporters.calibration import CropSet
 from asmnet_edge.exporters.converter import new_converter
-from asmnet_edge.exporters.graph import TfliteGraph
+from asmnet_edge.exporters.graph import TfliteGraph, float_nodes
 from asmnet_edge.exporters.source import ModelSource
 
 ROUNDING_ONLY = 1.0 / np.sqrt(12.0)  # rmse/scale of uniform rounding noise
@@ -67,24 +67,16 @@ def debug_int8(
         converter=converter, debug_dataset=dataset, debug_options=_options(tf, [])
     )
     calibrated = TfliteGraph(debugger.calibrated_model)
-    float_nodes: list[str] = []
-    for layer in float_layers:
-        nodes = calibrated.layer_output_tensors(layer)
-        if not nodes:
-            raise ConfigError(
-                f"float layer {layer!r} matches no op of the model: use Keras layer names "
-                f"(for example O_L, O_P, taps, block_15_project)"
-            )
-        float_nodes.extend(node for node in nodes if node not in float_nodes)
-    if float_nodes:
-        debugger.options = _options(tf, float_nodes)  # re-quantises the calibrated model
-    report: dict[str, Any] = {"float_layers": list(float_layers), "float_nodes": float_nodes}
+    nodes = list(float_nodes(calibrated, float_layers))
+    if nodes:
+        debugger.options = _options(tf, nodes)  # re-quantises the calibrated model
+    report: dict[str, Any] = {"float_layers": list(float_layers), "float_nodes": nodes}
     if top_k:
         debugger.run()
         report["layers"] = _ranking(debugger.layer_statistics, calibrated, top_k)
         report["rounding_only_rmse_over_scale"] = round(float(ROUNDING_ONLY), 4)
-    content = bytes(debugger.get_nondebug_quantized_model()) if float_nodes else None
-    return DebugResult(content, tuple(float_nodes), report)
+    content = bytes(debugger.get_nondebug_quantized_model()) if nodes else None
+    return DebugResult(content, tuple(nodes), report)
 
 
 def _ranking(statistics: dict[str, dict[str, float]], graph: TfliteGraph, top_k: int) -> list[dict[str, Any]]:

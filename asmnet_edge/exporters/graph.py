@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from asmnet_edge._lazy import require
-from asmnet_edge.errors import ExportError
+from asmnet_edge.errors import ConfigError, ExportError
 from asmnet_edge.runtime.metadata import QuantParams
 
 _INTEGER_RANGES = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767)}
@@ -127,6 +127,21 @@ class TfliteGraph:
             if any(_has_component(name, layer) for name in outputs + constants):
                 names.extend(outputs)
         return names
+
+
+def float_nodes(graph: TfliteGraph, layers: tuple[str, ...]) -> tuple[str, ...]:
+    """The tensors of ``graph`` (a calibrated model) that the Keras layers ``layers`` produce, each once:
+    the nodes to keep in float; a name that matches no op (a typo) is a :class:`ConfigError`."""
+    nodes: list[str] = []
+    for layer in layers:
+        found = graph.layer_output_tensors(layer)
+        if not found:
+            raise ConfigError(
+                f"float layer {layer!r} matches no op of the model: use Keras layer names "
+                f"(for example O_L, O_P, taps, block_15_project)"
+            )
+        nodes.extend(node for node in found if node not in nodes)
+    return tuple(nodes)
 
 
 def _has_component(tensor_name: str, layer: str) -> bool:

@@ -28,10 +28,9 @@ from typing import Any
 import numpy as np
 
 from asmnet_edge._lazy import require
-from asmnet_edge.errors import ConfigError
 from asmnet_edge.exporters.calibration import CropSet
 from asmnet_edge.exporters.converter import new_converter
-from asmnet_edge.exporters.graph import TfliteGraph
+from asmnet_edge.exporters.graph import TfliteGraph, float_nodes
 from asmnet_edge.exporters.source import ModelSource
 from asmnet_edge.model.asmnet import INPUT_SCALE
 
@@ -178,17 +177,3 @@ def mse_int8(
     nodes = float_nodes(TfliteGraph(calibrated), float_layers)
     report["float_nodes"] = list(nodes)
     return quantize_calibrated(tightened, io_type, nodes), report
-
-
-def float_nodes(graph: TfliteGraph, layers: tuple[str, ...]) -> tuple[str, ...]:
-    """The calibrated graph's tensors that ``layers`` (Keras names) produce; a typo is a ConfigError."""
-    nodes: list[str] = []
-    for layer in layers:
-        found = graph.layer_output_tensors(layer)
-        if not found:
-            raise ConfigError(
-                f"float layer {layer!r} matches no op of the model: use Keras layer names "
-                f"(for example O_L, O_P, taps, block_15_project)"
-            )
-        nodes.extend(node for node in found if node not in nodes)
-    return tuple(nodes)

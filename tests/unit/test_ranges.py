@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
+from pathlib import Path
 
+import numpy as np
+import pytest
+
+from asmnet_edge.errors import ConfigError
+from asmnet_edge.exporters.graph import TfliteGraph, float_nodes
 from asmnet_edge.exporters.ranges import BINS, _Histogram, best_range, quantisation_mse
 
 
@@ -37,3 +42,12 @@ def test_a_relu6_output_keeps_zero_as_its_low_end():
     values = np.clip(np.random.default_rng(2).normal(1.0, 1.5, 100_000), 0.0, 6.0)
     low, high = best_range(_histogram(values))
     assert low == 0.0 and 4.0 < high <= 6.0
+
+
+def test_float_layers_name_keras_layers_and_a_typo_is_refused():
+    """The one lookup both int8 paths (MSE ranges, the debugger) use for --float-layers."""
+    fixture = Path(__file__).parent.parent / "fixtures" / "micro68_fp32.tflite"
+    graph = TfliteGraph(fixture.read_bytes())
+    assert float_nodes(graph, ("O_L", "O_L")) == ("StatefulPartitionedCall_1:0",)
+    with pytest.raises(ConfigError, match=r"float layer 'O_X' matches no op .* Keras layer names"):
+        float_nodes(graph, ("O_L", "O_X"))
