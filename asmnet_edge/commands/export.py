@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -170,8 +171,7 @@ def export(
         given = sorted(name for name, value in asmnet_only.items() if value is not None)
         if given:
             raise click.UsageError(f"{', '.join(given)}: not available for a {kind} export")
-        export_cascade = _export_refine if kind == "refine" else _export_dan
-        export_cascade(model_path, precisions, out_dir, calib, fmt, calib_count, eval_count, as_json)
+        _export_cascade(kind, model_path, precisions, out_dir, calib, fmt, calib_count, eval_count, as_json)
         return
     from asmnet_edge.errors import FidelityError
     from asmnet_edge.exporters.recipe import load_recipe
@@ -216,7 +216,8 @@ def export(
     emit(result.to_dict(), as_json, _human)
 
 
-def _export_refine(
+def _export_cascade(
+    kind: str,
     model_path: str,
     precisions: tuple[str, ...],
     out_dir: str,
@@ -226,48 +227,16 @@ def _export_refine(
     eval_count: int | None,
     as_json: bool,
 ) -> None:
-    """A refine run (refine.weights.h5 with refine_assets.json beside it, its stage 1 where the run
-    recorded it): one .tflite per precision (default fp32 and int8), the cascade's NME against the
-    Keras cascade measured on --calib's labelled faces."""
+    """A DAN run (dan.weights.h5 with dan_assets.npz beside it) or a refine run (refine.weights.h5 with
+    refine_assets.json beside it, its stage 1 where the run recorded it): one .tflite per precision
+    (default fp32 and int8), NME against the Keras model (the cascade's, for refine) measured on
+    --calib's labelled faces."""
+    from asmnet_edge.exporters.dan import export_dan
     from asmnet_edge.exporters.refine import export_refine
 
+    export_run: Callable[..., dict[str, Any]] = export_refine if kind == "refine" else export_dan
     counts = {"calib_count": calib_count, "eval_count": eval_count}
-    report = export_refine(
-        model_path,
-        out_dir,
-        tuple(precisions) or ("fp32", "int8"),
-        calib=calib,
-        calib_format=fmt or "300w",
-        log=log,
-        **{name: value for name, value in counts.items() if value is not None},
-    )
-    emit(
-        {"ok": True, **report},
-        as_json,
-        lambda res: "\n".join(
-            f"{name:8s} {model['path']}  {model['size_bytes'] / 1e6:.2f} MB  "
-            f"NME vs Keras {model['nme_vs_keras_percent']:.4f} %"
-            for name, model in res["models"].items()
-        ),
-    )
-
-
-def _export_dan(
-    model_path: str,
-    precisions: tuple[str, ...],
-    out_dir: str,
-    calib: str | None,
-    fmt: str | None,
-    calib_count: int | None,
-    eval_count: int | None,
-    as_json: bool,
-) -> None:
-    """A DAN run (dan.weights.h5 with dan_assets.npz beside it): one builtin-ops .tflite per precision,
-    NME against Keras measured on --calib's labelled faces (default precisions fp32 and int8)."""
-    from asmnet_edge.exporters.dan import export_dan
-
-    counts = {"calib_count": calib_count, "eval_count": eval_count}
-    report = export_dan(
+    report = export_run(
         model_path,
         out_dir,
         tuple(precisions) or ("fp32", "int8"),

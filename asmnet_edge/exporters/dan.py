@@ -13,8 +13,6 @@ against the ground truth).
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,20 +21,25 @@ import numpy as np
 
 import asmnet_edge
 from asmnet_edge._atomic import atomic_write_bytes
-from asmnet_edge._lazy import require
 from asmnet_edge.data.dataset import make_crops, read_dataset
 from asmnet_edge.errors import ConfigError, ExportError
-from asmnet_edge.eval import metrics
 from asmnet_edge.eval.evaluate import predict_dan
-from asmnet_edge.exporters.fidelity import nme_percent
+from asmnet_edge.exporters.cascade import (
+    CASCADE_PRECISIONS,
+    check_precisions,
+    convert_float_io,
+    held_out,
+    record_model,
+    vs_truth,
+)
 from asmnet_edge.exporters.graph import TfliteGraph
-from asmnet_edge.exporters.precisions import PRECISIONS, configure_converter
+from asmnet_edge.exporters.precisions import PRECISIONS
 from asmnet_edge.model.dan import ARCHITECTURE, LoadedDAN, load_dan
 from asmnet_edge.runtime.contract import INPUT_NAME, LANDMARKS_OUTPUT
 from asmnet_edge.runtime.metadata import ModelMetadata, embed_metadata
 from asmnet_edge.runtime.model import LiteModel, grey_crop
 
-DAN_PRECISIONS = ("fp32", "fp16", "int8")  # int16x8 / dynamic are not offered for the cascade
+DAN_PRECISIONS = CASCADE_PRECISIONS
 
 
 def builtin_ops(content: bytes) -> dict[str, int]:
@@ -77,33 +80,22 @@ def convert_dan(
     coordinates and the warp's sampling positions lose everything (measured: 52 % NME against Keras
     on the test model, fully quantised).
     """
-    if precision not in DAN_PRECISIONS:
-        raise ConfigError(f"DAN exports {DAN_PRECISIONS}, not {precision!r}")
+    check_precisions((precision,), "DAN")
     spec = PRECISIONS[precision]
     if spec.needs_calibration and calibration is None:
         raise ExportError(f"{precision} export needs calibration images")
-    tf = require("tensorflow", extra="export", purpose="converting models to TFLite")
 
     def representative() -> Iterator[dict[str, np.ndarray]]:
         for image in calibration if calibration is not None else []:
             yield {INPUT_NAME: image[None]}
 
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    configure_converter(converter, precision, "float32", representative if spec.needs_calibration else None)
-    from asmnet_edge.exporters.convert import captured_output
+    def with_float_geometry(tf: Any, converter: Any) -> bytes:
+        return _int8_with_float_geometry(tf, converter, representative, model)
 
-    log: list[str] = []
-    try:
-        with captured_output(log):
-            if spec.needs_calibration and float_geometry:
-                content = _int8_with_float_geometry(tf, converter, representative, model)
-            else:
-                content = bytes(converter.convert())
-    except Exception as err:  # TensorFlow raises many types; the user needs one line and the cause
-        first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]
-        raise ExportError(f"TensorFlow could not convert the DAN to {precision}: {first_line}") from err
-    TfliteGraph(content).check_signature(INPUT_NAME, (LANDMARKS_OUTPUT,))
-    return content
+    keep_float = spec.needs_calibration and float_geometry
+    return convert_float_io(
+        model, precision, representative, "the DAN", with_float_geometry if keep_float else None
+    )
 
 
 def geometry_layers(model: Any) -> list[str]:
@@ -169,16 +161,13 @@ def export_dan(
     per precision, the file, size, op counts and NME (%) against Keras and against the ground truth.
     """
     loaded = model if isinstance(model, LoadedDAN) else load_dan(model)
-    for name in precisions:
-        if name not in DAN_PRECISIONS:
-            raise ConfigError(f"DAN exports {DAN_PRECISIONS}, not {name!r}")
+    check_precisions(precisions, "DAN")
     if calib is None:
         raise ConfigError(
             "a DAN export needs labelled faces (--calib DIR) to calibrate and to check fidelity"
         )
     samples = read_dataset(calib, calib_format, expected_points=loaded.spec.num_landmarks)
-    held = samples[: max(1, min(eval_count, len(samples) // 2 if len(samples) > 1 else 1))]
-    rest = samples[len(held) :] or held
+    held, rest = held_out(samples, eval_count)
     size = loaded.spec.input_size
     evaluation = make_crops(held, size)
     keras_points = predict_dan(loaded.model, evaluation.images)
@@ -194,7 +183,7 @@ def export_dan(
         "model": loaded.path,
         "evaluation": {"source": str(calib), "count": len(held)},
         "calibration": {"source": str(calib), "count": 0 if calibration is None else len(calibration)},
-        "keras_nme_percent": _vs_truth(keras_points, truth),
+        "keras_nme_percent": vs_truth(keras_points, truth),
         "models": {},
     }
     for name in precisions:
@@ -208,33 +197,6 @@ def export_dan(
         atomic_write_bytes(path, content)
         lite = LiteModel.from_file(content, num_threads=1)
         lite_points, _ = lite.run(evaluation.images)
-        vs_keras, basis = nme_percent(lite_points, keras_points, size)
-        entry = {
-            "path": str(path),
-            "size_bytes": len(content),
-            "sha256": hashlib.sha256(content).hexdigest(),
-            "ops": ops,
-            "nme_vs_keras_percent": float(vs_keras.mean()),
-            "nme_vs_keras_max_percent": float(vs_keras.max()),
-            "nme_vs_keras_basis": basis,
-            "nme_percent": _vs_truth(lite_points, truth),
-        }
-        report["models"][name] = entry
-        sidecar = {
-            "file": path.name,
-            "sha256": entry["sha256"],
-            "metadata": metadata.to_dict(),
-            "report": entry,
-        }
-        atomic_write_bytes(
-            path.with_suffix(".json"), (json.dumps(sidecar, indent=1, sort_keys=True) + "\n").encode()
-        )
-        nme_text = f"{entry['nme_vs_keras_percent']:.4f}"
-        log(f"{name}: {path} ({len(content) / 1e6:.2f} MB), NME vs Keras {nme_text} %")
+        points = (lite_points, keras_points, truth)
+        report["models"][name] = record_model(name, path, content, metadata, points, size, log, ops=ops)
     return report
-
-
-def _vs_truth(points: np.ndarray, truth: np.ndarray) -> dict[str, float]:
-    if truth.shape[1] not in metrics.OUTER_EYE_CORNERS:
-        return {}
-    return {norm: float(100 * metrics.nme(points, truth, norm).mean()) for norm in metrics.NORMALISATIONS}

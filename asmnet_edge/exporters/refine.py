@@ -17,8 +17,6 @@ refine model behind any other stage 1 (:class:`~asmnet_edge.errors.StageMismatch
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,13 +25,18 @@ import numpy as np
 
 import asmnet_edge
 from asmnet_edge._atomic import atomic_write_bytes
-from asmnet_edge._lazy import require
 from asmnet_edge.data.dataset import make_crops, read_dataset
 from asmnet_edge.errors import ConfigError, ExportError
-from asmnet_edge.eval import metrics
-from asmnet_edge.exporters.fidelity import nme_percent
+from asmnet_edge.exporters.cascade import (
+    CASCADE_PRECISIONS,
+    check_precisions,
+    convert_float_io,
+    held_out,
+    record_model,
+    vs_truth,
+)
 from asmnet_edge.exporters.graph import TfliteGraph
-from asmnet_edge.exporters.precisions import PRECISIONS, configure_converter
+from asmnet_edge.exporters.precisions import PRECISIONS
 from asmnet_edge.model.io import LoadedASMNet, load_asmnet, weights_sha256
 from asmnet_edge.model.refine import (
     ARCHITECTURE,
@@ -48,7 +51,7 @@ from asmnet_edge.runtime.metadata import ModelMetadata, RefineInfo, embed_metada
 from asmnet_edge.runtime.model import LiteModel
 from asmnet_edge.runtime.refine import aligned_input, check_stage1, corrected_points
 
-REFINE_PRECISIONS = ("fp32", "fp16", "int8")
+REFINE_PRECISIONS = CASCADE_PRECISIONS
 CALIBRATION_MARGINS = (0.05, -0.03, 0.15)  # runtime crops, then tighter and looser ones
 
 
@@ -98,32 +101,15 @@ class RefineInputs:
 def convert_refine(model: Any, precision: str, calibration: np.ndarray | None = None) -> bytes:
     """Convert a Keras refine network to ``precision`` (float32 input and output); int8 needs
     ``calibration``: uint8 aligned inputs (N, A, A, 4)."""
-    if precision not in REFINE_PRECISIONS:
-        raise ConfigError(f"a refine stage exports {REFINE_PRECISIONS}, not {precision!r}")
-    spec = PRECISIONS[precision]
-    if spec.needs_calibration and calibration is None:
+    check_precisions((precision,), "a refine stage")
+    if PRECISIONS[precision].needs_calibration and calibration is None:
         raise ExportError(f"{precision} export needs calibration inputs")
-    tf = require("tensorflow", extra="export", purpose="converting models to TFLite")
 
     def representative() -> Iterator[dict[str, np.ndarray]]:
         for item in calibration if calibration is not None else []:
             yield {INPUT_NAME: item[None].astype(np.float32) / np.float32(255.0)}
 
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    configure_converter(converter, precision, "float32", representative if spec.needs_calibration else None)
-    from asmnet_edge.exporters.convert import captured_output
-
-    log: list[str] = []
-    try:
-        with captured_output(log):
-            content = bytes(converter.convert())
-    except Exception as err:  # TensorFlow raises many types; the user needs one line and the cause
-        first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]
-        raise ExportError(
-            f"TensorFlow could not convert the refine stage to {precision}: {first_line}"
-        ) from err
-    TfliteGraph(content).check_signature(INPUT_NAME, (LANDMARKS_OUTPUT,))
-    return content
+    return convert_float_io(model, precision, representative, "the refine stage")
 
 
 def refine_metadata(
@@ -170,17 +156,14 @@ def export_refine(
     NME (%) of the cascade's points against the Keras cascade's and against the ground truth.
     """
     refine = model if isinstance(model, LoadedRefine) else load_refine(model)
-    for name in precisions:
-        if name not in REFINE_PRECISIONS:
-            raise ConfigError(f"a refine stage exports {REFINE_PRECISIONS}, not {name!r}")
+    check_precisions(precisions, "a refine stage")
     if calib is None:
         raise ConfigError(
             "a refine export needs labelled faces (--calib DIR) to calibrate and check fidelity"
         )
     first = load_stage1_for(refine, stage1)
     samples = read_dataset(calib, calib_format, expected_points=refine.assets.spec.num_landmarks)
-    held = samples[: max(1, min(eval_count, len(samples) // 2 if len(samples) > 1 else 1))]
-    rest = samples[len(held) :] or held
+    held, rest = held_out(samples, eval_count)
     size = refine.assets.spec.aligned_size
     evaluation = RefineInputs(refine, first, held)
     keras_points = evaluation.corrected(predict_corrections(refine.model, evaluation.inputs), size)
@@ -199,8 +182,8 @@ def export_refine(
         "stage1": refine.assets.stage1.source,
         "evaluation": {"source": str(calib), "count": len(held)},
         "calibration": {"source": str(calib), "count": 0 if calibration is None else len(calibration)},
-        "stage1_nme_percent": _vs_truth(evaluation.points, evaluation.truth),
-        "keras_nme_percent": _vs_truth(keras_points, evaluation.truth),
+        "stage1_nme_percent": vs_truth(evaluation.points, evaluation.truth),
+        "keras_nme_percent": vs_truth(keras_points, evaluation.truth),
         "models": {},
     }
     for name in precisions:
@@ -214,33 +197,6 @@ def export_refine(
         atomic_write_bytes(path, content)
         lite = LiteModel.from_file(content, num_threads=1)
         values = np.stack([lite.run_tensor(lite.input_tensor(item))[0] for item in evaluation.inputs])
-        lite_points = evaluation.corrected(values, size)
-        vs_keras, basis = nme_percent(lite_points, keras_points, first.input_size)
-        entry = {
-            "path": str(path),
-            "size_bytes": len(content),
-            "sha256": hashlib.sha256(content).hexdigest(),
-            "nme_vs_keras_percent": float(vs_keras.mean()),
-            "nme_vs_keras_max_percent": float(vs_keras.max()),
-            "nme_vs_keras_basis": basis,
-            "nme_percent": _vs_truth(lite_points, evaluation.truth),
-        }
-        report["models"][name] = entry
-        sidecar = {
-            "file": path.name,
-            "sha256": entry["sha256"],
-            "metadata": metadata.to_dict(),
-            "report": entry,
-        }
-        atomic_write_bytes(
-            path.with_suffix(".json"), (json.dumps(sidecar, indent=1, sort_keys=True) + "\n").encode()
-        )
-        vs = entry["nme_vs_keras_percent"]
-        log(f"{name}: {path} ({len(content) / 1e6:.2f} MB), NME vs Keras {vs:.4f} %")
+        points = (evaluation.corrected(values, size), keras_points, evaluation.truth)
+        report["models"][name] = record_model(name, path, content, metadata, points, first.input_size, log)
     return report
-
-
-def _vs_truth(points: np.ndarray, truth: np.ndarray) -> dict[str, float]:
-    if truth.shape[1] not in metrics.OUTER_EYE_CORNERS:
-        return {}
-    return {norm: float(100 * metrics.nme(points, truth, norm).mean()) for norm in metrics.NORMALISATIONS}
