@@ -15,10 +15,12 @@ from asmnet_edge.runtime.image import load_image
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import numpy as np
 
 from asmnet_edge._lazy import package_dir
+from asmnet_edge.data._headpose import FLIP_68, flip_labels
 from asmnet_edge.runtime.image import load_image
 
 # file names (in skimage/data and matplotlib's sample_data) that show people or faces, or are not photos
@@ -177,3 +179,40 @@ def photometric(rng: np.random.Generator, image: np.ndarray) -> np.ndarray:
     if rng.random() < 0.3:
         result = result + rng.normal(0, rng.uniform(1, 8), result.shape)
     return np.clip(np.round(result), 0, 255).astype(np.uint8)
+
+
+@dataclass(frozen=True)
+class FinishedRender:
+    """A render on its background, occluded, jittered and perhaps mirrored, with labels to match."""
+
+    pixels: np.ndarray  # uint8 (size, size, 3)
+    points: np.ndarray  # (68, 2) pixels
+    yaw: float
+    roll: float
+    visible: np.ndarray
+    occluded: np.ndarray
+    mirrored: bool
+
+
+def finish_render(
+    rng: np.random.Generator,
+    rgba: np.ndarray,
+    points: np.ndarray,
+    visible: np.ndarray,
+    yaw: float,
+    roll: float,
+    occlusion: float,
+) -> FinishedRender:
+    """Composite an RGBA render over a :func:`background`, occlude it with probability ``occlusion``,
+    apply :func:`photometric` jitter, and mirror it (labels too) half the time."""
+    size = rgba.shape[0]
+    alpha = rgba[:, :, 3:4].astype(np.float32) / 255.0
+    image = alpha * rgba[:, :, :3] + (1 - alpha) * background(rng, size)
+    image, occluded = maybe_occlude(rng, image, points, occlusion)
+    pixels = photometric(rng, image)
+    mirrored = bool(rng.random() < 0.5)
+    if mirrored:
+        pixels = np.ascontiguousarray(pixels[:, ::-1])
+        points, yaw, roll = flip_labels(points, size, yaw, roll)
+        visible, occluded = visible[list(FLIP_68)], occluded[list(FLIP_68)]
+    return FinishedRender(pixels, points, yaw, roll, visible, occluded, mirrored)

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from asmnet_edge.data import _folder, _synth_augment
-from asmnet_edge.data._headpose import FLIP_68, flip_labels, rotation_from_pose
+from asmnet_edge.data._headpose import rotation_from_pose
 from asmnet_edge.data._render import _light_pose, _require, project
 from asmnet_edge.data.dataset import Sample, read_dataset
 from asmnet_edge.data.morphable import FaceModel, Fit, fit_landmarks, load_face_model
@@ -311,21 +311,14 @@ def make_sample(
     points3[:17] = march_jaw(model, camera, focal, size)
     points = project(points3, focal, size)
     visible = _visible(points3, points, depth)
-    alpha = rgba[:, :, 3:4].astype(np.float32) / 255.0
-    image = alpha * rgba[:, :, :3] + (1 - alpha) * _synth_augment.background(rng, size)
-    image, occluded = _synth_augment.maybe_occlude(rng, image, points, 0.2)
-    pixels = _synth_augment.photometric(rng, image)
-    if rng.random() < 0.5:
-        pixels = np.ascontiguousarray(pixels[:, ::-1])
-        points, yaw, roll = flip_labels(points, size, yaw, roll)
-        visible, occluded = visible[list(FLIP_68)], occluded[list(FLIP_68)]
+    done = _synth_augment.finish_render(rng, rgba, points, visible, yaw, roll, occlusion=0.2)
     return _folder.rendered_sample(
         f"profile_{index:06d}",
-        pixels,
-        points,
-        (yaw, pitch, roll),
-        visible,
-        occluded,
+        done.pixels,
+        done.points,
+        (done.yaw, pitch, done.roll),
+        done.visible,
+        done.occluded,
         SOURCE,
         texture_from=texture.name,
         seed=seed,

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from asmnet_edge.data import _folder, _synth_augment
-from asmnet_edge.data._headpose import FLIP_68, flip_labels, rotation_from_pose
+from asmnet_edge.data._headpose import rotation_from_pose
 from asmnet_edge.data._render import Renderer, load_james, march_jaw, project, visible_points
 from asmnet_edge.errors import DataError
 
@@ -181,25 +181,18 @@ def make_sample(index: int, seed: int, size: int) -> _folder.Sample:
     rng = np.random.default_rng([seed, index])
     view = sample_view(rng, size)
     face = render_view(view, size)
-    alpha = face.rgba[:, :, 3:4].astype(np.float32) / 255.0
-    image = alpha * face.rgba[:, :, :3] + (1 - alpha) * _synth_augment.background(rng, size)
-    image, occluded = _synth_augment.maybe_occlude(rng, image, face.points, 0.25)
-    pixels = _synth_augment.photometric(rng, image)
-    points, surface_jaw, visible = face.points, face.surface_jaw, face.visible
     yaw, pitch, roll = view["pose"]
-    if rng.random() < 0.5:  # a mirrored james is a second, mirror-symmetric identity
-        pixels = np.ascontiguousarray(pixels[:, ::-1])
-        points, yaw, roll = flip_labels(points, size, yaw, roll)
-        order = list(FLIP_68)
-        visible, occluded = visible[order], occluded[order]
+    done = _synth_augment.finish_render(rng, face.rgba, face.points, face.visible, yaw, roll, occlusion=0.25)
+    surface_jaw = face.surface_jaw
+    if done.mirrored:  # a mirrored james is a second, mirror-symmetric identity
         surface_jaw = np.column_stack([size - 1 - surface_jaw[::-1, 0], surface_jaw[::-1, 1]])
     return _folder.rendered_sample(
         f"synth_{index:06d}",
-        pixels,
-        points,
-        (yaw, pitch, roll),
-        visible,
-        occluded,
+        done.pixels,
+        done.points,
+        (done.yaw, pitch, done.roll),
+        done.visible,
+        done.occluded,
         SOURCE,
         seed=seed,
         index=index,
