@@ -29,6 +29,12 @@ SEQUENCE_MARGIN = 0.1  # the stand-in model's crop margin
 FACE_SCORE, NO_FACE_SCORE = 0.9, 0.05
 
 
+def _moved(box: Box, shift: np.ndarray, scale_x: float, scale_y: float) -> Box:
+    """``box`` with its top-left corner moved by ``shift`` and its sides scaled from that corner."""
+    x0, y0 = box.x0 + shift[0], box.y0 + shift[1]
+    return Box(x0, y0, x0 + box.width * scale_x, y0 + box.height * scale_y)
+
+
 def tracker_guard_cases(count: int = 400) -> list[dict[str, Any]]:
     """Random (next box, crop, anchor, score) cases and the guard Python's tracker says fires."""
     rng = np.random.default_rng(11)
@@ -40,12 +46,7 @@ def tracker_guard_cases(count: int = 400) -> list[dict[str, Any]]:
         crop = Box(x0, y0, x0 + side * rng.uniform(0.9, 1.1), y0 + side * rng.uniform(0.9, 1.3))
         scale_x, scale_y = np.exp(rng.normal(0, 0.35, 2))
         shift = rng.normal(0, 0.3 * side, 2)
-        next_box = Box(
-            crop.x0 + shift[0],
-            crop.y0 + shift[1],
-            crop.x0 + shift[0] + crop.width * scale_x,
-            crop.y0 + shift[1] + crop.height * scale_y,
-        )
+        next_box = _moved(crop, shift, scale_x, scale_y)
         anchor = (
             None if rng.random() < 0.2 else Box(*(np.array(crop.as_list()) + rng.normal(0, 0.2 * side, 4)))
         )
@@ -81,10 +82,7 @@ def tracker_prediction_cases(count: int = 200) -> list[dict[str, Any]]:
         last = Box(x0, y0, x0 + side * rng.uniform(0.8, 1.2), y0 + side * rng.uniform(0.9, 1.4))
         grow_x, grow_y = np.exp(rng.normal(0, 0.15, 2))
         shift = rng.normal(0, 0.2 * side, 2)
-        observed = Box(
-            last.x0 + shift[0], last.y0 + shift[1], last.x0 + shift[0] + last.width * grow_x,
-            last.y0 + shift[1] + last.height * grow_y,
-        )  # fmt: skip
+        observed = _moved(last, shift, grow_x, grow_y)
         share = shares[index % len(shares)] if index % 10 else shares[0]
         previous = None if index % 17 == 5 else last
         predicted = _predict(observed, previous, share)
@@ -110,10 +108,7 @@ def tracker_recrop_cases(count: int = 200) -> list[dict[str, Any]]:
         crop = Box(x0, y0, x0 + side, y0 + side * rng.uniform(1.0, 1.3))
         shift = rng.normal(0, 0.1 * side, 2)  # about half the pairs overlap less than 0.7
         scale = float(np.exp(rng.normal(0, 0.1)))
-        next_box = Box(
-            crop.x0 + shift[0], crop.y0 + shift[1], crop.x0 + shift[0] + crop.width * scale,
-            crop.y0 + shift[1] + crop.height * scale,
-        )  # fmt: skip
+        next_box = _moved(crop, shift, scale, scale)
         recrop = bool(needs_recrop(next_box, crop, policy))  # numpy floats give a numpy bool
         cases.append({"next": next_box.as_list(), "crop": crop.as_list(), "recrop": recrop})
     return cases
