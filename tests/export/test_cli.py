@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from asmnet_edge.commands.export import export
+from tests.export.conftest import LOOSE_GATES
 
 pytestmark = pytest.mark.tf
 
@@ -167,9 +168,7 @@ def test_default_calibration_set_needs_no_user_data(tiny_model_path: Path, tmp_p
         precisions=("int8",),
         calib_count=32,
         eval_count=8,
-        max_nme_increase=50.0,
-        max_pose_increase_deg=50.0,
-        max_nme_vs_float=50.0,
+        **LOOSE_GATES,
     )
     result = export_model(recipe, tiny_model_path, tmp_path)
     # the package's own labelled renders first, topped up with photos from installed packages

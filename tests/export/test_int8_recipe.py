@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pytest
 
+from tests.export.conftest import small_recipe
+
 pytestmark = pytest.mark.tf
 
 
@@ -23,20 +25,8 @@ def _fc_weight_types(path) -> list[str]:
 
 def _export(tiny_model_path, face_folders, out, **fields):
     from asmnet_edge.exporters.pipeline import export_model
-    from asmnet_edge.exporters.recipe import ExportRecipe
 
-    calib, evaluation = face_folders
-    recipe = ExportRecipe(
-        precisions=("int8",),
-        calib=str(calib),
-        calib_count=24,
-        eval=str(evaluation),
-        eval_count=6,
-        max_nme_increase=50.0,
-        max_pose_increase_deg=50.0,
-        max_nme_vs_float=50.0,
-        **fields,
-    )
+    recipe = small_recipe(*face_folders, precisions=("int8",), **fields)
     return export_model(recipe, tiny_model_path, out).models["int8"]
 
 
