@@ -14,8 +14,6 @@ Running again with the same folder and settings skips the finished phases.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import time
 from collections.abc import Callable
@@ -25,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from asmnet_edge._atomic import atomic_path, atomic_write_text
+from asmnet_edge._atomic import atomic_write_text
 from asmnet_edge.data.augment import AugmentConfig, augment_preset
 from asmnet_edge.data.dataset import Sample, read_dataset
 from asmnet_edge.errors import ConfigError, DataError
@@ -35,6 +33,7 @@ from asmnet_edge.runtime.geometry import denormalise_landmarks
 from asmnet_edge.training.config import AUGMENT_PRESETS
 from asmnet_edge.training.dan_data import GreyData, image_statistics, mean_shape
 from asmnet_edge.training.pipeline import TrainingData
+from asmnet_edge.training.run_files import check_resume, read_log, save_weights, write_log
 
 LOG_FIELDS = ("phase", "epoch", "loss", "val_nme_ip_percent", "val_nme_io_percent", "seconds")
 
@@ -132,7 +131,7 @@ def train_dan(config: DanTrainConfig, progress: Callable[[str], None] | None = N
     say = progress or (lambda message: None)
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
-    _check_resume(out, config)
+    check_resume(out, config.to_dict(), free=("workers", "out"))
     atomic_write_text(out / "config.json", json.dumps(config.to_dict(), indent=1))
     samples: list[Sample] = []
     for folder in config.data:
@@ -161,7 +160,7 @@ def train_dan(config: DanTrainConfig, progress: Callable[[str], None] | None = N
         f"DAN with {config.stages} stages"
     )
     model = build_dan(spec, assets)
-    log = _read_log(out / "log.csv")
+    log = read_log(out / "log.csv", text_fields=("phase",))
     done = {row["phase"] for row in log}
     if done and (out / WEIGHTS_FILE).is_file():
         model.load_weights(str(out / WEIGHTS_FILE))
@@ -173,9 +172,9 @@ def train_dan(config: DanTrainConfig, progress: Callable[[str], None] | None = N
         stage = config.stages if phase == "joint" else int(phase[len("stage") :])
         epochs = config.joint_epochs if phase == "joint" else config.epochs
         log += _train_phase(model, phase, stage, epochs, steps, data, val, config, say)
-        _save_weights(model, out / f"{phase}.weights.h5")  # each phase's end state, for comparisons
-        _save_weights(model, out / WEIGHTS_FILE)
-        _write_log(out / "log.csv", log)
+        save_weights(model, out / f"{phase}.weights.h5")  # each phase's end state, for comparisons
+        save_weights(model, out / WEIGHTS_FILE)
+        write_log(out / "log.csv", log, LOG_FIELDS)
     write_dan_card(out, config, log, len(train_samples), len(val_samples))
     return DanTrainResult(out, out / WEIGHTS_FILE, assets_path, log)
 
@@ -282,49 +281,6 @@ def evaluate_stage(head: Any, data: GreyData, size: int, batch_size: int = 32) -
     if truth.shape[1] not in OUTER_EYE_CORNERS:
         return {}
     return {norm: float(100 * nme(predicted, truth, norm).mean()) for norm in ("inter-pupil", "inter-ocular")}
-
-
-def _save_weights(model: Any, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        model.save_weights(str(tmp))
-
-
-def _check_resume(out: Path, config: DanTrainConfig) -> None:
-    saved = out / "config.json"
-    if not saved.exists():
-        return
-    try:
-        previous = json.loads(saved.read_text())
-    except ValueError as err:
-        raise ConfigError(f"{saved} is not valid JSON: {err}") from err
-    mine = config.to_dict()
-    changed = sorted(key for key in mine if key not in ("workers", "out") and previous.get(key) != mine[key])
-    if changed:
-        raise ConfigError(
-            f"{out} holds a run with different settings ({', '.join(changed)}): "
-            "use a new --out folder, or the same settings to resume"
-        )
-
-
-def _read_log(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    with open(path, newline="") as stream:
-        return [
-            {key: (value if key == "phase" else float(value)) for key, value in row.items()}
-            for row in csv.DictReader(stream)
-        ]
-
-
-def _write_log(path: Path, log: list[dict[str, Any]]) -> None:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=LOG_FIELDS)
-    writer.writeheader()
-    for row in log:
-        writer.writerow(
-            {key: (f"{row[key]:.6g}" if isinstance(row[key], float) else row[key]) for key in LOG_FIELDS}
-        )
-    atomic_write_text(path, buffer.getvalue())
 
 
 def write_dan_card(

@@ -10,7 +10,6 @@ optimizer + epoch, for resuming). Running again with the same folder resumes aft
 from __future__ import annotations
 
 import csv
-import io
 import json
 import time
 from collections.abc import Callable
@@ -20,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from asmnet_edge._atomic import atomic_path, atomic_write_text
+from asmnet_edge._atomic import atomic_write_text
 from asmnet_edge.data.augment import AugmentConfig, augment_preset
 from asmnet_edge.data.dataset import Sample, read_dataset
 from asmnet_edge.errors import ConfigError, DataError
@@ -32,6 +31,7 @@ from asmnet_edge.runtime.contract import POSE_SCALE_DEG
 from asmnet_edge.runtime.geometry import denormalise_landmarks
 from asmnet_edge.training.config import TrainConfig
 from asmnet_edge.training.pipeline import TrainingData, shape_matrix
+from asmnet_edge.training.run_files import read_log, resumable_adam, resume_refusal, save_weights, write_log
 
 LOG_FIELDS = (
     "epoch",
@@ -128,14 +128,10 @@ def train(config: TrainConfig, progress: Callable[[str], None] | None = None) ->
         if isinstance(layer, tf.keras.layers.BatchNormalization):
             layer.momentum = config.bn_momentum
     steps = config.steps_per_epoch or max(1, len(data) // config.batch_size)
-    schedule = tf.keras.optimizers.schedules.CosineDecay(
-        config.learning_rate, steps * config.epochs, alpha=0.01
-    )
-    optimizer = tf.keras.optimizers.Adam(schedule)
-    epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
-    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, epoch=epoch_var)
-    manager = tf.train.CheckpointManager(checkpoint, str(out / "checkpoint"), max_to_keep=2)
-    log = _read_log(out / "log.csv")
+    resumable = resumable_adam(model, out, config.learning_rate, steps * config.epochs, alpha=0.01)
+    optimizer, epoch_var = resumable.optimizer, resumable.epoch
+    checkpoint, manager = resumable.checkpoint, resumable.manager
+    log = read_log(out / "log.csv")
     if manager.latest_checkpoint:
         checkpoint.restore(manager.latest_checkpoint).expect_partial()
         say(f"resuming after epoch {int(epoch_var.numpy())} from {manager.latest_checkpoint}")
@@ -203,11 +199,11 @@ def train(config: TrainConfig, progress: Callable[[str], None] | None = None) ->
             "seconds": time.perf_counter() - started,
         }
         log.append(row)
-        _save_weights(model, out / "last.weights.h5")
+        save_weights(model, out / "last.weights.h5")
         if not np.isfinite(row["val_nme_percent"]) or row["val_nme_percent"] <= best:
             best = row["val_nme_percent"] if np.isfinite(row["val_nme_percent"]) else best
-            _save_weights(model, out / "asmnet.weights.h5")
-        _write_log(out / "log.csv", log)
+            save_weights(model, out / "asmnet.weights.h5")
+        write_log(out / "log.csv", log, LOG_FIELDS)
         if holdouts:
             _append_holdout_log(
                 out / "holdout_log.csv",
@@ -288,11 +284,6 @@ def evaluate_crops(
     )
 
 
-def _save_weights(model: Any, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        model.save_weights(str(tmp))
-
-
 def _check_resume(out: Path, config: TrainConfig) -> None:
     saved = out / "config.json"
     if not saved.exists():
@@ -300,10 +291,7 @@ def _check_resume(out: Path, config: TrainConfig) -> None:
     previous = TrainConfig.load(saved)
     changed = config.differences(previous)
     if changed:
-        raise ConfigError(
-            f"{out} holds a run with different settings ({', '.join(changed)}): "
-            "use a new --out folder, or the same settings to resume"
-        )
+        raise ConfigError(resume_refusal(out, changed))
 
 
 HOLDOUT_LIMIT = 300  # faces per held-out folder evaluated after each epoch
@@ -328,29 +316,7 @@ def _append_holdout_log(path: Path, epoch: int, images: int, results: dict[str, 
                 "pose_mae_deg": f"{pose:.4f}",
             }
         )
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=HOLDOUT_FIELDS)
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write_text(path, buffer.getvalue())
-
-
-def _read_log(path: Path) -> list[dict[str, float]]:
-    if not path.exists():
-        return []
-    with open(path, newline="") as stream:
-        return [{key: float(value) for key, value in row.items()} for row in csv.DictReader(stream)]
-
-
-def _write_log(path: Path, log: list[dict[str, float]]) -> None:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=LOG_FIELDS)
-    writer.writeheader()
-    for row in log:
-        writer.writerow(
-            {key: (f"{row[key]:.6g}" if isinstance(row[key], float) else row[key]) for key in LOG_FIELDS}
-        )
-    atomic_write_text(path, buffer.getvalue())
+    write_log(path, rows, HOLDOUT_FIELDS)
 
 
 def write_model_card(

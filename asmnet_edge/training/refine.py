@@ -17,8 +17,6 @@ and settings resumes after the last finished epoch; a larger ``--epochs`` contin
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import time
 from collections.abc import Callable
@@ -28,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from asmnet_edge._atomic import atomic_path, atomic_write_text
+from asmnet_edge._atomic import atomic_write_text
 from asmnet_edge.data.augment import AugmentConfig, augment_preset
 from asmnet_edge.data.dataset import crop_box, read_dataset
 from asmnet_edge.errors import ConfigError, DataError
@@ -48,6 +46,7 @@ from asmnet_edge.runtime.refine import corrected_points
 from asmnet_edge.training.config import AUGMENT_PRESETS
 from asmnet_edge.training.pipeline import TrainingData
 from asmnet_edge.training.refine_data import RefineBatches, prefetched
+from asmnet_edge.training.run_files import check_resume, read_log, resumable_adam, save_weights, write_log
 
 HOLDOUT_LIMIT = 300
 
@@ -125,7 +124,8 @@ def train_refine(
     say = progress or (lambda message: None)
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
-    _check_resume(out, config)
+    # a longer run or other checks continue the same run
+    check_resume(out, config.to_dict(), free=("workers", "out", "epochs", "holdout"), kind="refine run")
     stage1 = load_asmnet(config.stage1)
     facts = stage1_facts_of(stage1, str(config.stage1))
     samples = [
@@ -166,17 +166,13 @@ def train_refine(
 
     model = build_refine(assets.spec)
     steps = config.steps_per_epoch or max(1, len(maker.data) // config.batch_size)
-    schedule = tf.keras.optimizers.schedules.CosineDecay(
-        config.learning_rate, steps * config.epochs, alpha=0.02
-    )
-    optimizer = tf.keras.optimizers.Adam(schedule)
-    epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
-    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, epoch=epoch_var)
-    manager = tf.train.CheckpointManager(checkpoint, str(out / "checkpoint"), max_to_keep=2)
+    resumable = resumable_adam(model, out, config.learning_rate, steps * config.epochs, alpha=0.02)
+    optimizer, epoch_var = resumable.optimizer, resumable.epoch
+    checkpoint, manager = resumable.checkpoint, resumable.manager
     if manager.latest_checkpoint:
         checkpoint.restore(manager.latest_checkpoint).expect_partial()
         say(f"resuming after epoch {int(epoch_var.numpy())}")
-    log = _read_log(out / "log.csv")[: int(epoch_var.numpy())]
+    log = read_log(out / "log.csv")[: int(epoch_var.numpy())]
     variables = model.trainable_variables
 
     @tf.function(reduce_retracing=True)
@@ -203,8 +199,8 @@ def train_refine(
             row[f"{name}_refined_nme_percent"] = measured["refined"]
         row["seconds"] = time.perf_counter() - started
         log.append(row)
-        _save_weights(model, out / WEIGHTS_FILE)
-        _write_log(out / "log.csv", log)
+        save_weights(model, out / WEIGHTS_FILE)
+        write_log(out / "log.csv", log)
         epoch_var.assign(epoch + 1)
         manager.save()
         say(
@@ -261,46 +257,6 @@ def evaluate_refine(model: Any, faces: RefineBatches, batch_size: int = 32) -> d
         "stage1": float(100 * nme(np.concatenate(firsts), truth_all).mean()),
         "refined": float(100 * nme(np.stack(refined), truth_all).mean()),
     }
-
-
-def _save_weights(model: Any, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        model.save_weights(str(tmp))
-
-
-def _check_resume(out: Path, config: RefineTrainConfig) -> None:
-    saved = out / "config.json"
-    if not saved.exists():
-        return
-    try:
-        previous = json.loads(saved.read_text())
-    except ValueError as err:
-        raise ConfigError(f"{saved} is not valid JSON: {err}") from err
-    mine = config.to_dict()
-    free = ("workers", "out", "epochs", "holdout")  # a longer run or other checks continue the same run
-    changed = sorted(key for key in mine if key not in free and previous.get(key) != mine[key])
-    if changed:
-        raise ConfigError(
-            f"{out} holds a refine run with different settings ({', '.join(changed)}): "
-            "use a new --out folder, or the same settings to resume"
-        )
-
-
-def _read_log(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    with open(path, newline="") as stream:
-        return [{key: float(value) for key, value in row.items()} for row in csv.DictReader(stream)]
-
-
-def _write_log(path: Path, log: list[dict[str, Any]]) -> None:
-    names = list(dict.fromkeys(key for row in log for key in row))
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=names)
-    writer.writeheader()
-    for row in log:
-        writer.writerow({key: f"{row.get(key, float('nan')):.6g}" for key in names})
-    atomic_write_text(path, buffer.getvalue())
 
 
 def write_refine_card(
