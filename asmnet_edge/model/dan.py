@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from asmnet_edge.errors import ModelError
+from asmnet_edge.model.run_folder import has_run_file, load_run_weights, weights_in
 from asmnet_edge.runtime.contract import INPUT_NAME, LANDMARKS_OUTPUT
 
 ARCHITECTURE = "dan"
@@ -248,23 +249,15 @@ class LoadedDAN:
 
 def is_dan(path: str | Path) -> bool:
     """Does ``path`` (weights file or run folder) belong to a DAN run (a ``dan_assets.npz`` beside it)?"""
-    source = Path(path)
-    folder = source if source.is_dir() else source.parent
-    return (folder / ASSETS_FILE).is_file()
+    return has_run_file(path, ASSETS_FILE)
 
 
 def load_dan(path: str | Path) -> LoadedDAN:
     """A DAN from a run folder or its ``dan.weights.h5`` (with ``dan_assets.npz`` beside it)."""
-    source = Path(path)
-    weights = source / WEIGHTS_FILE if source.is_dir() else source
+    weights = weights_in(path, WEIGHTS_FILE)
     assets, spec = DanAssets.load(weights.parent / ASSETS_FILE)
-    if not weights.is_file():
-        raise ModelError(f"DAN weights {weights} do not exist")
-    model = build_dan(spec, assets)
-    try:
-        model.load_weights(str(weights))
-    except (ValueError, OSError) as err:
-        raise ModelError(f"{weights} does not fit the DAN described by its dan_assets.npz: {err}") from err
+    described = f"DAN described by its {ASSETS_FILE}"
+    model = load_run_weights(lambda: build_dan(spec, assets), weights, "DAN", described)
     _check_normalisation(model, assets)
     return LoadedDAN(model, spec, assets, str(weights))
 

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from asmnet_edge.errors import ModelError
+from asmnet_edge.model.run_folder import has_run_file, load_run_weights, weights_in
 from asmnet_edge.runtime.contract import CROP_MARGIN, INPUT_NAME, LANDMARKS_OUTPUT
 from asmnet_edge.runtime.metadata import Stage1Facts
 
@@ -216,21 +217,13 @@ def predict_corrections(model: Any, inputs: np.ndarray, batch_size: int = 64) ->
 def is_refine(path: str | Path) -> bool:
     """Does ``path`` (weights file or run folder) belong to a refine run (a ``refine_assets.json``
     beside it)?"""
-    source = Path(path)
-    folder = source if source.is_dir() else source.parent
-    return (folder / ASSETS_FILE).is_file()
+    return has_run_file(path, ASSETS_FILE)
 
 
 def load_refine(path: str | Path) -> LoadedRefine:
     """A refine model from a run folder or its ``refine.weights.h5`` (``refine_assets.json`` beside it)."""
-    source = Path(path)
-    weights = source / WEIGHTS_FILE if source.is_dir() else source
+    weights = weights_in(path, WEIGHTS_FILE)
     assets = RefineAssets.load(weights.parent / ASSETS_FILE)
-    if not weights.is_file():
-        raise ModelError(f"refine weights {weights} do not exist")
-    model = build_refine(assets.spec)
-    try:
-        model.load_weights(str(weights))
-    except (ValueError, OSError) as err:
-        raise ModelError(f"{weights} does not fit the refine network of its {ASSETS_FILE}: {err}") from err
+    described = f"refine network of its {ASSETS_FILE}"
+    model = load_run_weights(lambda: build_refine(assets.spec), weights, "refine", described)
     return LoadedRefine(model, assets, str(weights))
