@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+import asmnet_edge
 from asmnet_edge._atomic import atomic_write_bytes
 from asmnet_edge._lazy import require
 from asmnet_edge.errors import ConfigError, ExportError
@@ -27,6 +28,7 @@ from asmnet_edge.eval import metrics
 from asmnet_edge.exporters.fidelity import nme_percent
 from asmnet_edge.exporters.graph import TfliteGraph
 from asmnet_edge.exporters.precisions import PRECISIONS, configure_converter
+from asmnet_edge.model.io import weights_sha256
 from asmnet_edge.runtime.contract import INPUT_NAME, LANDMARKS_OUTPUT
 from asmnet_edge.runtime.metadata import ModelMetadata
 
@@ -79,6 +81,23 @@ def convert_float_io(
         raise ExportError(f"TensorFlow could not convert {what} to {precision}: {first_line}") from err
     TfliteGraph(content).check_signature(INPUT_NAME, (LANDMARKS_OUTPUT,))
     return content
+
+
+def recorded_facts(
+    content: bytes, model: Any, calibration_source: str, calibration_count: int
+) -> dict[str, Any]:
+    """The :class:`ModelMetadata` fields a cascade export fills the same way: the io quantisation the
+    converter produced (read back from ``content``), the calibration, the Keras weights' hash, the
+    tool version."""
+    graph = TfliteGraph(content)
+    return {
+        "input_quant": graph.io_quant(INPUT_NAME),
+        "landmarks_quant": graph.io_quant(LANDMARKS_OUTPUT),
+        "calibration_source": calibration_source,
+        "calibration_count": calibration_count,
+        "weights_sha256": weights_sha256(model),
+        "tool_version": asmnet_edge.__version__,
+    }
 
 
 def record_model(

@@ -19,19 +19,11 @@ from typing import Any
 
 import numpy as np
 
-import asmnet_edge
 from asmnet_edge._atomic import atomic_write_bytes
 from asmnet_edge.data.dataset import make_crops, read_dataset
 from asmnet_edge.errors import ConfigError, ExportError
 from asmnet_edge.eval.evaluate import predict_dan
-from asmnet_edge.exporters.cascade import (
-    CASCADE_PRECISIONS,
-    check_precisions,
-    convert_float_io,
-    held_out,
-    record_model,
-    vs_truth,
-)
+from asmnet_edge.exporters import cascade
 from asmnet_edge.exporters.graph import TfliteGraph
 from asmnet_edge.exporters.precisions import PRECISIONS
 from asmnet_edge.model.dan import ARCHITECTURE, LoadedDAN, load_dan
@@ -39,7 +31,7 @@ from asmnet_edge.runtime.contract import INPUT_NAME, LANDMARKS_OUTPUT
 from asmnet_edge.runtime.metadata import ModelMetadata, embed_metadata
 from asmnet_edge.runtime.model import LiteModel, grey_crop
 
-DAN_PRECISIONS = CASCADE_PRECISIONS
+DAN_PRECISIONS = cascade.CASCADE_PRECISIONS
 
 
 def builtin_ops(content: bytes) -> dict[str, int]:
@@ -80,7 +72,7 @@ def convert_dan(
     coordinates and the warp's sampling positions lose everything (measured: 52 % NME against Keras
     on the test model, fully quantised).
     """
-    check_precisions((precision,), "DAN")
+    cascade.check_precisions((precision,), "DAN")
     spec = PRECISIONS[precision]
     if spec.needs_calibration and calibration is None:
         raise ExportError(f"{precision} export needs calibration images")
@@ -93,7 +85,7 @@ def convert_dan(
         return _int8_with_float_geometry(tf, converter, representative, model)
 
     keep_float = spec.needs_calibration and float_geometry
-    return convert_float_io(
+    return cascade.convert_float_io(
         model, precision, representative, "the DAN", with_float_geometry if keep_float else None
     )
 
@@ -120,9 +112,6 @@ def dan_metadata(
     loaded: LoadedDAN, precision: str, content: bytes, calibration_source: str, calibration_count: int
 ) -> ModelMetadata:
     """The runtime's metadata for a DAN .tflite: grey input, landmarks only, the mean shape."""
-    from asmnet_edge.exporters.source import weights_sha256
-
-    graph = TfliteGraph(content)
     spec = loaded.spec
     return ModelMetadata(
         num_landmarks=spec.num_landmarks,
@@ -135,12 +124,7 @@ def dan_metadata(
         architecture=ARCHITECTURE,
         stages=spec.stages,
         mean_shape=tuple(float(value) for value in np.asarray(loaded.assets.mean_shape).reshape(-1)),
-        input_quant=graph.io_quant(INPUT_NAME),
-        landmarks_quant=graph.io_quant(LANDMARKS_OUTPUT),
-        calibration_source=calibration_source,
-        calibration_count=calibration_count,
-        weights_sha256=weights_sha256(loaded.model),
-        tool_version=asmnet_edge.__version__,
+        **cascade.recorded_facts(content, loaded.model, calibration_source, calibration_count),
     )
 
 
@@ -161,13 +145,13 @@ def export_dan(
     per precision, the file, size, op counts and NME (%) against Keras and against the ground truth.
     """
     loaded = model if isinstance(model, LoadedDAN) else load_dan(model)
-    check_precisions(precisions, "DAN")
+    cascade.check_precisions(precisions, "DAN")
     if calib is None:
         raise ConfigError(
             "a DAN export needs labelled faces (--calib DIR) to calibrate and to check fidelity"
         )
     samples = read_dataset(calib, calib_format, expected_points=loaded.spec.num_landmarks)
-    held, rest = held_out(samples, eval_count)
+    held, rest = cascade.held_out(samples, eval_count)
     size = loaded.spec.input_size
     evaluation = make_crops(held, size)
     keras_points = predict_dan(loaded.model, evaluation.images)
@@ -183,7 +167,7 @@ def export_dan(
         "model": loaded.path,
         "evaluation": {"source": str(calib), "count": len(held)},
         "calibration": {"source": str(calib), "count": 0 if calibration is None else len(calibration)},
-        "keras_nme_percent": vs_truth(keras_points, truth),
+        "keras_nme_percent": cascade.vs_truth(keras_points, truth),
         "models": {},
     }
     for name in precisions:
@@ -198,5 +182,7 @@ def export_dan(
         lite = LiteModel.from_file(content, num_threads=1)
         lite_points, _ = lite.run(evaluation.images)
         points = (lite_points, keras_points, truth)
-        report["models"][name] = record_model(name, path, content, metadata, points, size, log, ops=ops)
+        report["models"][name] = cascade.record_model(
+            name, path, content, metadata, points, size, log, ops=ops
+        )
     return report

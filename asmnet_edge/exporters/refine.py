@@ -23,21 +23,12 @@ from typing import Any
 
 import numpy as np
 
-import asmnet_edge
 from asmnet_edge._atomic import atomic_write_bytes
 from asmnet_edge.data.dataset import make_crops, read_dataset
 from asmnet_edge.errors import ConfigError, ExportError
-from asmnet_edge.exporters.cascade import (
-    CASCADE_PRECISIONS,
-    check_precisions,
-    convert_float_io,
-    held_out,
-    record_model,
-    vs_truth,
-)
-from asmnet_edge.exporters.graph import TfliteGraph
+from asmnet_edge.exporters import cascade
 from asmnet_edge.exporters.precisions import PRECISIONS
-from asmnet_edge.model.io import LoadedASMNet, load_asmnet, weights_sha256
+from asmnet_edge.model.io import LoadedASMNet, load_asmnet
 from asmnet_edge.model.refine import (
     ARCHITECTURE,
     LoadedRefine,
@@ -45,13 +36,13 @@ from asmnet_edge.model.refine import (
     predict_corrections,
     stage1_facts_of,
 )
-from asmnet_edge.runtime.contract import INPUT_NAME, LANDMARKS_OUTPUT
+from asmnet_edge.runtime.contract import INPUT_NAME
 from asmnet_edge.runtime.geometry import denormalise_landmarks
 from asmnet_edge.runtime.metadata import ModelMetadata, RefineInfo, embed_metadata
 from asmnet_edge.runtime.model import LiteModel
 from asmnet_edge.runtime.refine import aligned_input, check_stage1, corrected_points
 
-REFINE_PRECISIONS = CASCADE_PRECISIONS
+REFINE_PRECISIONS = cascade.CASCADE_PRECISIONS
 CALIBRATION_MARGINS = (0.05, -0.03, 0.15)  # runtime crops, then tighter and looser ones
 
 
@@ -101,7 +92,7 @@ class RefineInputs:
 def convert_refine(model: Any, precision: str, calibration: np.ndarray | None = None) -> bytes:
     """Convert a Keras refine network to ``precision`` (float32 input and output); int8 needs
     ``calibration``: uint8 aligned inputs (N, A, A, 4)."""
-    check_precisions((precision,), "a refine stage")
+    cascade.check_precisions((precision,), "a refine stage")
     if PRECISIONS[precision].needs_calibration and calibration is None:
         raise ExportError(f"{precision} export needs calibration inputs")
 
@@ -109,14 +100,13 @@ def convert_refine(model: Any, precision: str, calibration: np.ndarray | None = 
         for item in calibration if calibration is not None else []:
             yield {INPUT_NAME: item[None].astype(np.float32) / np.float32(255.0)}
 
-    return convert_float_io(model, precision, representative, "the refine stage")
+    return cascade.convert_float_io(model, precision, representative, "the refine stage")
 
 
 def refine_metadata(
     refine: LoadedRefine, precision: str, content: bytes, calibration_source: str, calibration_count: int
 ) -> ModelMetadata:
     """The runtime's metadata for a refine .tflite."""
-    graph = TfliteGraph(content)
     assets = refine.assets
     return ModelMetadata(
         num_landmarks=assets.spec.num_landmarks,
@@ -129,12 +119,7 @@ def refine_metadata(
         architecture=ARCHITECTURE,
         mean_shape=assets.mean_shape,
         refine=RefineInfo(assets.stage1, assets.spec.patch_half),
-        input_quant=graph.io_quant(INPUT_NAME),
-        landmarks_quant=graph.io_quant(LANDMARKS_OUTPUT),
-        calibration_source=calibration_source,
-        calibration_count=calibration_count,
-        weights_sha256=weights_sha256(refine.model),
-        tool_version=asmnet_edge.__version__,
+        **cascade.recorded_facts(content, refine.model, calibration_source, calibration_count),
     )
 
 
@@ -156,14 +141,14 @@ def export_refine(
     NME (%) of the cascade's points against the Keras cascade's and against the ground truth.
     """
     refine = model if isinstance(model, LoadedRefine) else load_refine(model)
-    check_precisions(precisions, "a refine stage")
+    cascade.check_precisions(precisions, "a refine stage")
     if calib is None:
         raise ConfigError(
             "a refine export needs labelled faces (--calib DIR) to calibrate and check fidelity"
         )
     first = load_stage1_for(refine, stage1)
     samples = read_dataset(calib, calib_format, expected_points=refine.assets.spec.num_landmarks)
-    held, rest = held_out(samples, eval_count)
+    held, rest = cascade.held_out(samples, eval_count)
     size = refine.assets.spec.aligned_size
     evaluation = RefineInputs(refine, first, held)
     keras_points = evaluation.corrected(predict_corrections(refine.model, evaluation.inputs), size)
@@ -182,8 +167,8 @@ def export_refine(
         "stage1": refine.assets.stage1.source,
         "evaluation": {"source": str(calib), "count": len(held)},
         "calibration": {"source": str(calib), "count": 0 if calibration is None else len(calibration)},
-        "stage1_nme_percent": vs_truth(evaluation.points, evaluation.truth),
-        "keras_nme_percent": vs_truth(keras_points, evaluation.truth),
+        "stage1_nme_percent": cascade.vs_truth(evaluation.points, evaluation.truth),
+        "keras_nme_percent": cascade.vs_truth(keras_points, evaluation.truth),
         "models": {},
     }
     for name in precisions:
@@ -198,5 +183,7 @@ def export_refine(
         lite = LiteModel.from_file(content, num_threads=1)
         values = np.stack([lite.run_tensor(lite.input_tensor(item))[0] for item in evaluation.inputs])
         points = (evaluation.corrected(values, size), keras_points, evaluation.truth)
-        report["models"][name] = record_model(name, path, content, metadata, points, first.input_size, log)
+        report["models"][name] = cascade.record_model(
+            name, path, content, metadata, points, first.input_size, log
+        )
     return report
