@@ -56,7 +56,7 @@ from asmnet_edge.runtime.image import load_image
 from asmnet_edge.runtime import draw, media, tracking  # noqa: F401 - they must import TF-free too
 
 assert "site-packages" in asmnet_edge.__file__, f"imported the source tree, not the install: {asmnet_edge.__file__}"
-pixels, color = load_image(photo)
+pixels, color = load_image(photo), "rgb"  # the one image contract: RGB uint8
 aligner = FaceAligner.from_file(model)
 faces = aligner.predict(pixels, color=color)
 tracker = tracking.FaceTracker(aligner)
