@@ -36,7 +36,7 @@ from asmnet_edge.model.refine import (
     predict_corrections,
     stage1_facts_of,
 )
-from asmnet_edge.runtime.contract import INPUT_NAME
+from asmnet_edge.runtime.contract import CROP_MARGIN, INPUT_NAME
 from asmnet_edge.runtime.geometry import denormalise_landmarks
 from asmnet_edge.runtime.metadata import ModelMetadata, RefineInfo, embed_metadata
 from asmnet_edge.runtime.model import LiteModel
@@ -61,7 +61,9 @@ def load_stage1_for(refine: LoadedRefine, stage1: str | Path | None = None) -> L
 class RefineInputs:
     """Runtime-made refine inputs of labelled faces: stage-1 crops, their points, aligned inputs."""
 
-    def __init__(self, refine: LoadedRefine, stage1: LoadedASMNet, samples: list[Any], margin: float = 0.05):
+    def __init__(
+        self, refine: LoadedRefine, stage1: LoadedASMNet, samples: list[Any], margin: float = CROP_MARGIN
+    ):
         from asmnet_edge.model.asmnet import predict_crops
 
         crops = make_crops(samples, stage1.input_size, margin)
