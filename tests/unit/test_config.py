@@ -82,7 +82,12 @@ def test_training_config_round_trips_and_loads_saved_runs(tmp_path: Path) -> Non
     path.write_text(json.dumps(config.to_dict()))
     assert TrainConfig.load(path) == config
     shipped = Path(__file__).resolve().parents[2] / "asmnet_edge" / "assets" / "default" / "config.json"
-    old = TrainConfig.load(shipped)  # saved before head_l2 existed: the paper's value
+    current = TrainConfig.load(shipped)
+    assert current.input_size == 128 and current.asm_accuracy == 99.5 and current.augment == "tracking"
+    # a run saved before head_l2 existed (the first default model's config) gets the paper's value
+    first = {"data": ["data/synth_train"], "out": "runs/default224", "epochs": 1, "asm_accuracy": 90.0}
+    path.write_text(json.dumps(first))
+    old = TrainConfig.load(path)
     assert old.head_l2 == 0.01 and old.alpha == 1.0 and old.data[0] == "data/synth_train"
 
 
