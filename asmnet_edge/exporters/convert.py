@@ -120,13 +120,13 @@ def _mse(
     """int8 from MSE-chosen ranges; the debugger's ranking (of the min/max model) when asked for."""
     from asmnet_edge.exporters.ranges import mse_int8
 
-    content, report = mse_int8(source, io_type, calibration, float_layers)
+    content, nodes, report = mse_int8(source, io_type, calibration, float_layers)
     debug: dict[str, object] = {"ranges": report, "float_layers": list(float_layers)}
-    debug["float_nodes"] = report["float_nodes"]
+    debug["float_nodes"] = list(nodes)
     if debug_top_k:
         ranking = debug_int8(source, io_type, calibration, (), debug_top_k).report
         debug.update({key: value for key, value in ranking.items() if key not in debug})
-    return Converted(content, tuple(report["float_nodes"]), debug)
+    return Converted(content, nodes, debug)
 
 
 def _plain(source: ModelSource, precision: str, io_type: str, calibration: CropSet | None) -> bytes:

@@ -14,7 +14,7 @@ Steps: :func:`calibrated_model` (TensorFlow's calibration only, float model with
 :func:`quantize_calibrated` (full-integer int8, optional float nodes). The model's own input and
 outputs keep their calibrated ranges: clipping pixels or landmarks is never right.
 
->>> content, report = mse_int8(source, "float32", calibration)  # doctest: +SKIP
+>>> content, float_nodes, report = mse_int8(source, "float32", calibration)  # doctest: +SKIP
 >>> report["tightened"]  # doctest: +SKIP
 87
 """
@@ -169,11 +169,10 @@ def quantize_calibrated(calibrated: bytes, io_type: str, float_nodes: tuple[str,
 
 def mse_int8(
     source: ModelSource, io_type: str, calibration: CropSet, float_layers: tuple[str, ...] = ()
-) -> tuple[bytes, dict[str, Any]]:
+) -> tuple[bytes, tuple[str, ...], dict[str, Any]]:
     """int8 with MSE-chosen activation ranges (see the module docstring), ``float_layers`` (Keras
-    layer names) kept in float; returns the bytes and a report."""
+    layer names) kept in float; returns the bytes, the graph tensors kept in float and the ranges report."""
     calibrated = calibrated_model(source, calibration)
     tightened, report = tighten_ranges(calibrated, calibration.images)
     nodes = float_nodes(TfliteGraph(calibrated), float_layers)
-    report["float_nodes"] = list(nodes)
-    return quantize_calibrated(tightened, io_type, nodes), report
+    return quantize_calibrated(tightened, io_type, nodes), nodes, report
