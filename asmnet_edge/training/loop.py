@@ -120,9 +120,10 @@ def train(config: TrainConfig, progress: Callable[[str], None] | None = None) ->
 
     shape = (config.num_landmarks, config.alpha, config.input_size)
     model = build_asmnet(*shape, head_l2=config.head_l2, landmark_sign=config.landmark_sign)
-    if config.init_weights:
+    log = read_log(out / "log.csv")
+    if config.init_weights and not log:  # init weights only start a run; a resumed one has its own
         model.load_weights(config.init_weights)
-    else:
+    elif not config.init_weights:
         start_heads_at_mean_shape(model, pca)
     for layer in model.layers:
         if isinstance(layer, tf.keras.layers.BatchNormalization):
@@ -131,7 +132,6 @@ def train(config: TrainConfig, progress: Callable[[str], None] | None = None) ->
     resumable = resumable_adam(model, out, config.learning_rate, steps * config.epochs, alpha=0.01)
     optimizer, epoch_var = resumable.optimizer, resumable.epoch
     checkpoint, manager = resumable.checkpoint, resumable.manager
-    log = read_log(out / "log.csv")
     if manager.latest_checkpoint:
         checkpoint.restore(manager.latest_checkpoint).expect_partial()
         say(f"resuming after epoch {int(epoch_var.numpy())} from {manager.latest_checkpoint}")

@@ -153,3 +153,19 @@ def test_a_run_made_in_parts_keeps_its_schedules(tmp_path: Path) -> None:
     rest = train(TrainConfig(**{**config.to_dict(), "data": config.data, "stop_after": None}))
     assert [int(row["epoch"]) for row in rest.log] == [1, 2, 3]
     assert [row["alpha"] for row in rest.log] == [2.0, 1.0, 0.5]
+
+
+def test_a_run_started_from_init_weights_resumes_without_them(run, tmp_path: Path) -> None:
+    """The init weights only start a run: on another machine (file gone, option left out) it resumes."""
+    import shutil
+
+    config, _ = run
+    start = tmp_path / "start.weights.h5"
+    shutil.copy(Path(config.out) / "last.weights.h5", start)
+    fine = {**config.to_dict(), "data": config.data, "out": str(tmp_path / "fine")}
+    fine.update(epochs=2, stop_after=1)
+    first = train(TrainConfig(**{**fine, "init_weights": str(start)}))
+    start.unlink()
+    resumed = train(TrainConfig(**{**fine, "init_weights": None, "stop_after": None}))
+    assert [int(row["epoch"]) for row in first.log] == [1]
+    assert [int(row["epoch"]) for row in resumed.log] == [1, 2]
