@@ -35,6 +35,7 @@ class RemoteOptions:
     adb_executable: str = "adb"
     adb_benchmark_binary: str | None = None  # path ON the device; overrides the profile's
     device_dir: str = "/data/local/tmp"  # where adb pushes files
+    runtime_dir: str | None = None  # --install-runtime: the folder on the device (default ~/.asmnet-edge)
 
     def __post_init__(self) -> None:
         if self.strict_host_key_checking not in HOST_KEY_MODES:
@@ -63,6 +64,7 @@ class BenchConfig:
     mediapipe_python: str | None = None  # a Python with mediapipe, when it cannot live beside TensorFlow
     device: DeviceProfile | None = None
     remote: RemoteOptions = field(default_factory=RemoteOptions)
+    install_runtime: bool = False  # ssh targets: push wheels and make the runtime venv first
 
     def __post_init__(self) -> None:
         if not self.models:

@@ -197,10 +197,17 @@ def run_bench(config: BenchConfig, progress: Progress = _quiet, command: str = "
         },
     )
     report.models = [describe_model(Path(model)) for model in config.models]
+    installed = None
     try:
+        if config.install_runtime:
+            from asmnet_edge.bench.install_runtime import install_for_config
+
+            config, installed = install_for_config(config, progress)
         _measure(config, report, progress)
     except DeviceError as err:
         report.error = str(err)
+    if installed is not None:
+        report.target["runtime_install"] = installed
     if faces is not None:
         _accuracy(config, report, faces, progress)
         if config.peers:

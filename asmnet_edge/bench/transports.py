@@ -110,11 +110,40 @@ class SshTransport:
 
     def _check(self, done: Completed, what: str) -> Completed:
         if done.returncode == SSH_UNREACHABLE:
-            raise DeviceError(
-                f"cannot reach {self.label} over SSH ({what}): {_tail(done.stderr)}. Check that the host is "
-                "up, sshd listens on that port and your key is authorised (password prompts are disabled)"
-            )
+            hint = self._hint(done.stderr)
+            raise DeviceError(f"cannot reach {self.label} over SSH ({what}): {_tail(done.stderr)}. {hint}")
         return done
+
+    def _hint(self, stderr: str) -> str:
+        """What to do, from ssh's own message (host key, user, nothing listening)."""
+        known = self.options.known_hosts_file or "~/.ssh/known_hosts"
+        host, port = self.destination.host, self.destination.port
+        entry = host if port == 22 else f"[{host}]:{port}"
+        if "IDENTIFICATION HAS CHANGED" in stderr:
+            return (
+                f"The host key does not match the one in {known}: if the device was reinstalled (or the VM "
+                f"rebuilt) and you trust it, remove the old key with 'ssh-keygen -R {entry} -f {known}'"
+            )
+        if "Host key verification failed" in stderr:
+            return (
+                f"Its host key is not in {known} and strict checking is on: check the key and add it "
+                f"(ssh-keyscan -p {port} {host} >> {known}), or pass --strict-host-key-checking accept-new"
+            )
+        if "Permission denied" in stderr:
+            return (
+                f"User {self.destination.user or '(your login name)'!r} was refused: check the user in the "
+                "target (ssh://USER@host) and that your key (--ssh-identity) is in that user's "
+                "~/.ssh/authorized_keys"
+            )
+        if "Connection refused" in stderr:
+            return (
+                "Nothing listens there: start the host (the emulated Pi: scripts/aarch64_vm.sh start) or "
+                "check which port sshd listens on"
+            )
+        return (
+            "Check that the host is up, sshd listens on that port and your key is authorised "
+            "(password prompts are disabled)"
+        )
 
     def run(self, remote_argv: list[str], what: str, timeout: float | None = None) -> Completed:
         limit = timeout or self.options.step_timeout_s

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 import sys
 from pathlib import Path
@@ -61,13 +62,35 @@ def _human(report: Any, written: list[str]) -> str:
     help="Write bench.json, bench.md, bench.csv and bench.png (Pareto + sizes) into this folder.",
 )
 @click.option("--no-plot", is_flag=True, help="With --out: no bench.png (no matplotlib needed).")
+@click.option(
+    "--install-runtime",
+    is_flag=True,
+    help="ssh:// targets: download wheels for the target's platform here, copy them, install them into a "
+    "venv there (no network needed on the target), then benchmark with that venv's Python.",
+)
+@click.option(
+    "--runtime-dir",
+    default=None,
+    help="With --install-runtime: the folder on the target (default ~/.asmnet-edge; the venv is "
+    "<dir>/runtime).",
+)
 @json_option
 @handle_errors
-def run(models: tuple[Path, ...], out_dir: Path | None, no_plot: bool, as_json: bool, **options: Any) -> None:
+def run(
+    models: tuple[Path, ...],
+    out_dir: Path | None,
+    no_plot: bool,
+    install_runtime: bool,
+    runtime_dir: str | None,
+    as_json: bool,
+    **options: Any,
+) -> None:
     """Benchmark .tflite models: MACs/FLOPs, size, latency (XNNPACK on/off), memory, accuracy, peers.
 
     Example: asmnet-edge bench --model asmnet68_fp32.tflite --model asmnet68_int8.tflite
     --threads 1 --threads 2 --out reports/
+
+    An offline Pi: asmnet-edge bench --target ssh://pi@raspberrypi.local --install-runtime --device pi4
     """
     from asmnet_edge.bench.config import default_models, expand_models
     from asmnet_edge.bench.report_files import write_report_dir
@@ -75,7 +98,12 @@ def run(models: tuple[Path, ...], out_dir: Path | None, no_plot: bool, as_json: 
     from asmnet_edge.errors import DeviceError
 
     settings = measure_settings(options, fallback_threads=library_default(BenchConfig, "threads"))
-    config = BenchConfig(models=expand_models(models) if models else default_models(), **settings)
+    settings["remote"] = dataclasses.replace(settings["remote"], runtime_dir=runtime_dir)
+    config = BenchConfig(
+        models=expand_models(models) if models else default_models(),
+        install_runtime=install_runtime,
+        **settings,
+    )
     report = run_bench(config, progress=log, command="asmnet-edge " + shlex.join(sys.argv[1:]))
     written = write_report_dir(report, out_dir, plot=not no_plot) if out_dir is not None else []
     failures = [row.name for row in report.models if not row.ok]
