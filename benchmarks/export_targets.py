@@ -62,6 +62,32 @@ def latency_ms(path: Path, runs: int, use_xnnpack: bool = True, warmup: int = 20
     return latency_stats(samples)
 
 
+def interleaved_latency_ms(
+    paths: list[Path], rounds: int, per_round: int = 5, warmup: int = 20
+) -> list[dict[str, Any]]:
+    """Single-thread latency of several models measured in turns (``per_round`` invocations of each, then
+    the next, ``rounds`` times): a busy machine slows all of them alike, so their ratios hold."""
+    runners = []
+    for path in paths:
+        lite = LiteModel.from_file(path, num_threads=1, use_xnnpack=True)
+        crop = np.random.default_rng(0).integers(
+            0, 256, (lite.metadata.input_size,) * 2 + (3,), dtype=np.uint8
+        )
+        feed = {lite.metadata.input_name: lite.input_tensor(crop)}
+        runner = lite.interpreter.get_signature_runner()
+        for _ in range(warmup):
+            runner(**feed)
+        runners.append((runner, feed))
+    samples: list[list[float]] = [[] for _ in paths]
+    for _ in range(rounds):
+        for runner_samples, (runner, feed) in zip(samples, runners, strict=True):
+            for _ in range(per_round):
+                start = time.perf_counter_ns()
+                runner(**feed)
+                runner_samples.append((time.perf_counter_ns() - start) / 1e6)
+    return [latency_stats(values) for values in samples]
+
+
 def delegation(path: Path) -> dict[str, Any]:
     """Does XNNPACK take the whole graph? Two independent checks."""
     from ai_edge_litert.compiled_model import CompiledModel

@@ -18,7 +18,13 @@ from asmnet_edge.commands._common import emit, handle_errors, json_option, log
 from asmnet_edge.commands._options import format_option, library_default, precision_switches
 from asmnet_edge.exporters.pipeline import export_model
 from asmnet_edge.exporters.precisions import DEFAULT_PRECISIONS, IO_TYPES
-from asmnet_edge.exporters.recipe import CALIB_FORMATS, INT8_RANGES, MIN_GOOD_CALIB_COUNT, ExportRecipe
+from asmnet_edge.exporters.recipe import (
+    CALIB_FORMATS,
+    INT8_FLOAT_SETS,
+    INT8_RANGES,
+    MIN_GOOD_CALIB_COUNT,
+    ExportRecipe,
+)
 
 _RECIPE = ExportRecipe()  # the defaults every option falls back to
 
@@ -109,10 +115,12 @@ def _check_sign(ctx: click.Context, param: click.Parameter, value: float | None)
     help="Comma-separated Keras layer names kept in float in int8 (e.g. O_L,O_P).",
 )
 @click.option(
-    "--float-heads/--int8-heads",
-    "float_heads",
+    "--int8-float",
+    "int8_float",
+    type=click.Choice(list(INT8_FLOAT_SETS)),
     default=None,
-    help="int8 with float32 io: keep the Dense heads O_L, O_P in float (default) or quantise them too.",
+    help="int8 with float32 io: layers kept in float: ends (first block, last block, pooled taps, heads; "
+    "the default), heads (pooled taps and heads) or none (full integer).",
 )
 @click.option(
     "--int8-ranges",
@@ -152,7 +160,7 @@ def export(
     max_nme_vs_float: float | None,
     debug: bool | None,
     float_layers: str | None,
-    float_heads: bool | None,
+    int8_float: str | None,
     int8_ranges: str | None,
     landmark_sign: float | None,
     seed: int | None,
@@ -167,7 +175,7 @@ def export(
         kind = "refine" if is_refine(model_path) else "DAN"
         asmnet_only = {"--recipe": recipe, "--eval": eval_dir, "--io": io_type, "--debug": debug}
         asmnet_only.update({"--float-layers": float_layers, "--landmark-sign": landmark_sign})
-        asmnet_only.update({"--float-heads/--int8-heads": float_heads, "--int8-ranges": int8_ranges})
+        asmnet_only.update({"--int8-float": int8_float, "--int8-ranges": int8_ranges})
         given = sorted(name for name, value in asmnet_only.items() if value is not None)
         if given:
             raise click.UsageError(f"{', '.join(given)}: not available for a {kind} export")
@@ -192,7 +200,7 @@ def export(
         float_layers=tuple(name.strip() for name in float_layers.split(",") if name.strip())
         if float_layers
         else None,
-        float_heads=float_heads,
+        int8_float=int8_float,
         int8_ranges=int8_ranges,
         seed=seed,
     )

@@ -28,6 +28,18 @@ from asmnet_edge.exporters.presets import PRESETS
 
 INT8_RANGES = ("mse", "minmax")
 HEAD_LAYERS = ("O_L", "O_P")
+# Keras layers of ASMNet that int8 exports with float32 io keep in float (``ExportRecipe.int8_float``):
+# the six pooled taps with their concatenations and the heads ("heads"), plus the first block and the
+# last backbone block ("ends"): the layers whose int8 weights and activations carry most of the error
+# (benchmarks/results/int8_fixes/), a small share of the MACs
+POOLED_TAPS = (*(f"tap_{index}_gap" for index in range(6)), "taps_shallow", "taps_deep", "taps")
+FIRST_BLOCK = ("Conv1", "expanded_conv_depthwise", "expanded_conv_project")
+LAST_BLOCK = ("block_15_expand", "block_15_depthwise", "block_15_project", "block_15_add")
+INT8_FLOAT_SETS: dict[str, tuple[str, ...]] = {
+    "ends": (*FIRST_BLOCK, *LAST_BLOCK, *POOLED_TAPS, *HEAD_LAYERS),
+    "heads": (*POOLED_TAPS, *HEAD_LAYERS),
+    "none": (),
+}
 CALIB_FORMATS = (*FORMATS, "images")  # the readers' formats, or a folder of photos (faces detected)
 MIN_GOOD_CALIB_COUNT = 100
 
@@ -39,10 +51,11 @@ class ExportRecipe:
     ``calib``/``eval`` are folders (``None``: the default face set built from installed packages);
     ``max_nme_increase``/``max_pose_increase_deg``/``max_nme_vs_float`` ``None`` means each precision's
     default tolerance;
-    ``float_layers`` are Keras layer names kept in float in int8 exports; ``float_heads`` keeps the two
-    Dense heads (O_L, O_P) in float when the int8 model has float32 input/output (their int8 outputs
-    round landmarks to 1/255 of the output range: about a third of plain int8's error; measured in
-    ``benchmarks/results/int8_fixes/``); ``int8_ranges`` chooses activation ranges: ``mse`` (the range
+    ``float_layers`` are Keras layer names kept in float in int8 exports; ``int8_float`` names a set of
+    layers kept in float too when the int8 model has float32 input/output (:data:`INT8_FLOAT_SETS`):
+    ``ends`` (default: the first block, the last backbone block, the pooled taps and the heads),
+    ``heads`` (pooled taps and heads) or ``none`` (full integer); measured one by one in
+    ``benchmarks/results/int8_fixes/``; ``int8_ranges`` chooses activation ranges: ``mse`` (the range
     with the least quantisation error on the calibration crops, :mod:`asmnet_edge.exporters.ranges`)
     or ``minmax`` (TensorFlow's absolute extremes); ``seed`` drives calibration sampling and
     augmentation (same seed, same bytes).
@@ -62,7 +75,7 @@ class ExportRecipe:
     debug: bool = False
     debug_top_k: int = 10
     float_layers: tuple[str, ...] = ()
-    float_heads: bool = True
+    int8_float: str = "ends"
     int8_ranges: str = "mse"
     seed: int = 0
 
@@ -88,6 +101,10 @@ class ExportRecipe:
             raise ConfigError(
                 f"recipe field 'int8_ranges' is {self.int8_ranges!r}: expected one of {list(INT8_RANGES)}"
             )
+        if self.int8_float not in INT8_FLOAT_SETS:
+            raise ConfigError(
+                f"recipe field 'int8_float' is {self.int8_float!r}: expected one of {list(INT8_FLOAT_SETS)}"
+            )
         if self.float_layers and self.io != "float32":
             raise ConfigError(
                 "float_layers keeps layers in float, which needs float32 model inputs/outputs: "
@@ -107,13 +124,15 @@ class ExportRecipe:
     def int8_float_layers(self, io_type: str) -> tuple[str, ...]:
         """The layers an int8 export of this recipe keeps in float, for its input/output type.
 
-        >>> ExportRecipe().int8_float_layers("float32"), ExportRecipe().int8_float_layers("uint8")
-        (('O_L', 'O_P'), ())
+        >>> ExportRecipe(int8_float="heads").int8_float_layers("float32")[-3:]
+        ('taps', 'O_L', 'O_P')
+        >>> ExportRecipe().int8_float_layers("uint8")
+        ()
         """
         if io_type != "float32":
             return ()
-        heads = tuple(name for name in HEAD_LAYERS if self.float_heads and name not in self.float_layers)
-        return self.float_layers + heads
+        chosen = tuple(name for name in INT8_FLOAT_SETS[self.int8_float] if name not in self.float_layers)
+        return self.float_layers + chosen
 
     def with_overrides(self, **overrides: Any) -> ExportRecipe:
         """A copy with the given fields replaced; ``None`` values mean "not given" and are skipped."""

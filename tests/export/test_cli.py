@@ -42,7 +42,8 @@ def test_cli_json_int8_with_float_layers_and_debug(
         "4",
         "--float-layers",
         "O_L",
-        "--int8-heads",  # only the listed layer in float, not the recipe's default heads too
+        "--int8-float",
+        "none",  # only the listed layer in float, not the recipe's default set too
         "--debug",
         "--max-nme-increase",
         "50",
