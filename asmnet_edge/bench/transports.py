@@ -111,7 +111,8 @@ class SshTransport:
     def _check(self, done: Completed, what: str) -> Completed:
         if done.returncode == SSH_UNREACHABLE:
             hint = self._hint(done.stderr)
-            raise DeviceError(f"cannot reach {self.label} over SSH ({what}): {_tail(done.stderr)}. {hint}")
+            reason = _tail(done.stderr).rstrip(".")
+            raise DeviceError(f"cannot reach {self.label} over SSH ({what}): {reason}. {hint}")
         return done
 
     def _hint(self, stderr: str) -> str:
