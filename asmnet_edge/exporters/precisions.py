@@ -83,7 +83,8 @@ PRECISIONS: dict[str, PrecisionSpec] = {
         io_types=IO_TYPES,
         max_nme_increase=0.1,
         max_pose_increase_deg=0.5,
-        description="full-integer int8 weights and activations, calibrated; fastest on CPUs, NPUs, Coral",
+        description="int8 weights and activations, calibrated (with float32 io the recipe keeps its "
+        "int8_float layers in float); fastest on CPUs, NPUs, Coral",
         max_nme_vs_float=0.5,
     ),
     "dynamic": PrecisionSpec(

@@ -1,0 +1,98 @@
+"""Average the weights of several epochs of one training run (stochastic weight averaging, Izmailov et
+al. 2018) and print each input's and the average's held-out NME, measured as the training loop does.
+
+    python scripts/average_weights.py runs/main128b_epochs/e{17..22}.weights.h5 \
+        --config runs/main128b/config.json --holdout data/menpo_perturbed --holdout data/teacher_holdout \
+        --recalibrate-bn --out runs/avg/asmnet.weights.h5
+
+With ``--recalibrate-bn`` the average's BatchNorm statistics are re-estimated on augmented training batches
+of the run (as the training loop does at every epoch end; the run's data folders, relative to the
+current directory, and its pca.npz beside the config); without it they are averaged like every other
+weight. Both rows are printed. The output is written atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from asmnet_edge.data.augment import (
+    AugmentConfig,  # noqa: E402
+    augment_preset,  # noqa: E402
+)
+from asmnet_edge.data.dataset import read_dataset  # noqa: E402
+from asmnet_edge.model.asm import ShapePCA  # noqa: E402
+from asmnet_edge.model.asmnet import build_asmnet  # noqa: E402
+from asmnet_edge.training.config import TrainConfig  # noqa: E402
+from asmnet_edge.training.loop import (  # noqa: E402
+    HOLDOUT_LIMIT,
+    evaluate_crops,
+    load_training_samples,
+    recalibrate_batchnorm,
+)
+from asmnet_edge.training.pipeline import TrainingData  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("weights", nargs="+", type=Path)
+    parser.add_argument("--config", type=Path, required=True, help="the run's config.json")
+    parser.add_argument("--holdout", action="append", default=[], help="labelled 300w folder")
+    parser.add_argument("--out", type=Path, default=None, help="where to write the averaged weights")
+    parser.add_argument("--recalibrate-bn", action="store_true", help="re-estimate BatchNorm statistics")
+    args = parser.parse_args()
+    config = TrainConfig.load(args.config)
+    model = build_asmnet(
+        config.num_landmarks, config.alpha, config.input_size, landmark_sign=config.landmark_sign
+    )
+    holdouts = {
+        Path(folder).name: TrainingData(
+            read_dataset(folder, config.fmt, expected_points=config.num_landmarks)[:HOLDOUT_LIMIT],
+            config.input_size,
+            None,
+            config.landmark_sign,
+            AugmentConfig.none(),
+            config.seed,
+        )
+        for folder in args.holdout
+    }
+    total = None
+    print("| weights | " + " | ".join(holdouts) + " |")
+    print("|---|" + "---|" * len(holdouts))
+    for path in args.weights:
+        model.load_weights(str(path))
+        values = [np.asarray(w, np.float64) for w in model.get_weights()]
+        total = values if total is None else [a + b for a, b in zip(total, values, strict=True)]
+        row = [f"{evaluate_crops(model, data, config)['nme_percent']:.2f}" for data in holdouts.values()]
+        print(f"| {path.name} | " + " | ".join(row) + " |", flush=True)
+    assert total is not None
+    model.set_weights([(value / len(args.weights)).astype(np.float32) for value in total])
+    row = [f"{evaluate_crops(model, data, config)['nme_percent']:.2f}" for data in holdouts.values()]
+    print(f"| average of {len(args.weights)} | " + " | ".join(row) + " |", flush=True)
+    if args.recalibrate_bn:
+        pca = ShapePCA.load(args.config.parent / "pca.npz")
+        augment = augment_preset(config.augment)
+        training = TrainingData(
+            load_training_samples(config), config.input_size, pca, config.landmark_sign, augment, config.seed
+        )
+        recalibrate_batchnorm(model, training, config, epoch=10_000, batches=32)
+        row = [f"{evaluate_crops(model, data, config)['nme_percent']:.2f}" for data in holdouts.values()]
+        print(f"| average of {len(args.weights)}, BatchNorm re-estimated | " + " | ".join(row) + " |")
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=args.out.parent) as work:
+            staged = Path(work) / args.out.name
+            model.save_weights(str(staged))
+            os.replace(staged, args.out)
+
+
+if __name__ == "__main__":
+    main()
