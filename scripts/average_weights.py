@@ -8,7 +8,9 @@ al. 2018) and print each input's and the average's held-out NME, measured as the
 With ``--recalibrate-bn`` the average's BatchNorm statistics are re-estimated on augmented training batches
 of the run (as the training loop does at every epoch end; the run's data folders, relative to the
 current directory, and its pca.npz beside the config); without it they are averaged like every other
-weight. Both rows are printed. The output is written atomically.
+weight. Both rows are printed. A weights argument ``PATH@N`` counts as N epochs: an average carried
+across sessions (``training_state/main128b/swa.weights.h5@7``, epochs 17-23) grows by the epochs trained
+since, without their files. The output is written atomically.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from asmnet_edge.training.pipeline import TrainingData  # noqa: E402
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("weights", nargs="+", type=Path)
+    parser.add_argument("weights", nargs="+", help="weights files; PATH@N weighs one as N epochs")
     parser.add_argument("--config", type=Path, required=True, help="the run's config.json")
     parser.add_argument("--holdout", action="append", default=[], help="labelled 300w folder")
     parser.add_argument("--out", type=Path, default=None, help="where to write the averaged weights")
@@ -67,16 +69,20 @@ def main() -> None:
     total = None
     print("| weights | " + " | ".join(holdouts) + " |")
     print("|---|" + "---|" * len(holdouts))
-    for path in args.weights:
+    count = 0
+    for item in args.weights:
+        name, _, weight = item.partition("@")
+        path, times = Path(name), int(weight or 1)
         model.load_weights(str(path))
-        values = [np.asarray(w, np.float64) for w in model.get_weights()]
+        values = [times * np.asarray(w, np.float64) for w in model.get_weights()]
         total = values if total is None else [a + b for a, b in zip(total, values, strict=True)]
+        count += times
         row = [f"{evaluate_crops(model, data, config)['nme_percent']:.2f}" for data in holdouts.values()]
-        print(f"| {path.name} | " + " | ".join(row) + " |", flush=True)
+        print(f"| {path.name} (x{times}) | " + " | ".join(row) + " |", flush=True)
     assert total is not None
-    model.set_weights([(value / len(args.weights)).astype(np.float32) for value in total])
+    model.set_weights([(value / count).astype(np.float32) for value in total])
     row = [f"{evaluate_crops(model, data, config)['nme_percent']:.2f}" for data in holdouts.values()]
-    print(f"| average of {len(args.weights)} | " + " | ".join(row) + " |", flush=True)
+    print(f"| average of {count} epochs | " + " | ".join(row) + " |", flush=True)
     if args.recalibrate_bn:
         pca = ShapePCA.load(args.config.parent / "pca.npz")
         augment = augment_preset(config.augment)
@@ -85,7 +91,7 @@ def main() -> None:
         )
         recalibrate_batchnorm(model, training, config, epoch=10_000, batches=32)
         row = [f"{evaluate_crops(model, data, config)['nme_percent']:.2f}" for data in holdouts.values()]
-        print(f"| average of {len(args.weights)}, BatchNorm re-estimated | " + " | ".join(row) + " |")
+        print(f"| average of {count} epochs, BatchNorm re-estimated | " + " | ".join(row) + " |")
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=args.out.parent) as work:

@@ -58,5 +58,6 @@ def test_export_int8_works_from_a_plain_export_install():
     assert run.returncode == 0, run.stderr[-3000:] + run.stdout[-2000:]
     result = json.loads(run.stdout.strip().splitlines()[-1])
     assert result["ok"] and result["models"]["int8"]["size_bytes"] > 1_000_000
+    assert result["models"]["int8"]["passed"], result["models"]["int8"]["metrics"]  # the default gate
     assert result["calibration"]["source"].startswith("default:bundled-renders")
     assert result["evaluation"]["labelled"] is True
