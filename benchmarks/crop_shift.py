@@ -92,5 +92,6 @@ def markdown(report: dict[str, Any]) -> str:
     ]
     return "\n".join(lines) + "\n"
 
+
 if __name__ == "__main__":
     main()

@@ -18,7 +18,15 @@ from asmnet_edge.errors import ConfigError
 # may move to another machine); new data
 # joins the training set but the saved PCA is kept
 RESUMABLE = (
-    "epochs", "stop_after", "steps_per_epoch", "workers", "data", "bn_momentum", "augment", "out", "holdout",
+    "epochs",
+    "stop_after",
+    "steps_per_epoch",
+    "workers",
+    "data",
+    "bn_momentum",
+    "augment",
+    "out",
+    "holdout",
     "init_weights",  # only starts a run: a resumed run continues from its own weights
 )
 AUGMENT_PRESETS = ("default", "tracking", "none")  # asmnet_edge.data.augment.augment_preset
