@@ -17,6 +17,7 @@ with the ``runtime`` extra, so the target never needs a network.
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -109,7 +110,7 @@ def platform_tags(facts: TargetFacts) -> list[str]:
 def project_root() -> Path:
     """The source tree asmnet-edge runs from (its wheel is built from there)."""
     root = Path(__file__).resolve().parents[2]
-    if not (root / "pyproject.toml").is_file() or not (root / "asmnet_edge").is_dir():
+    if not all((root / name).exists() for name in ("pyproject.toml", "README.md", "asmnet_edge")):
         raise DeviceError(
             f"--install-runtime builds asmnet-edge's wheel from its source tree, but {root} has no "
             "pyproject.toml: run it from a checkout (pip install -e .)"
@@ -136,11 +137,27 @@ def build_own_wheel(dest: Path, root: Path | None = None) -> Path:
     """``pip wheel --no-deps`` of the source tree into ``dest``; returns the wheel's path."""
     root = root or project_root()
     with tempfile.TemporaryDirectory(prefix="asmnet-wheel-") as scratch:
+        # built from a copy: setuptools builds in-tree, and a stale build/lib in the checkout would
+        # put files deleted from the source into the wheel
+        source = Path(scratch) / "source"
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+        shutil.copytree(root / "asmnet_edge", source / "asmnet_edge", ignore=ignore)
+        for name in ("pyproject.toml", "README.md"):
+            shutil.copy2(root / name, source / name)
+        wheels_dir = Path(scratch) / "wheels"
         done = _pip(
-            ["wheel", "--no-deps", "--no-build-isolation", "--quiet", "--wheel-dir", scratch, str(root)],
+            [
+                "wheel",
+                "--no-deps",
+                "--no-build-isolation",
+                "--quiet",
+                "--wheel-dir",
+                str(wheels_dir),
+                str(source),
+            ],
             "building asmnet-edge's wheel",
         )
-        built = sorted(Path(scratch).glob("asmnet_edge-*.whl"))
+        built = sorted(wheels_dir.glob("asmnet_edge-*.whl"))
         if done.returncode != 0 or not built:
             raise DeviceError(
                 f"building asmnet-edge's wheel from {root} failed: {done.stderr.strip()[-400:]}"
