@@ -9,7 +9,7 @@ With ``--recalibrate-bn`` the average's BatchNorm statistics are re-estimated on
 of the run (as the training loop does at every epoch end; the run's data folders, relative to the
 current directory, and its pca.npz beside the config); without it they are averaged like every other
 weight. Both rows are printed. A weights argument ``PATH@N`` counts as N epochs: an average carried
-across sessions (``training_state/main128b_swa.weights.h5@15``, epochs 17-31) grows by the epochs trained
+across sessions (``training_state/main128b_swa.weights.h5@16``, epochs 17-32) grows by the epochs trained
 since, without their files. The output is written atomically.
 """
 
