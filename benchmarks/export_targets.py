@@ -45,21 +45,28 @@ TARGETS = {
 }
 
 
-def latency_ms(path: Path, runs: int, use_xnnpack: bool = True, warmup: int = 20) -> dict[str, Any]:
-    """Median, p90, min and max of single-thread invocations on one fixed crop (input prepared once)."""
+def _warm_runner(path: Path, use_xnnpack: bool, warmup: int) -> tuple[Any, dict[str, np.ndarray]]:
+    """A single-thread signature runner of ``path`` and its feed (one fixed crop), run ``warmup`` times."""
     lite = LiteModel.from_file(path, num_threads=1, use_xnnpack=use_xnnpack)
     size = lite.metadata.input_size
     crop = np.random.default_rng(0).integers(0, 256, (size, size, 3), dtype=np.uint8)
-    tensor = lite.input_tensor(crop)
+    feed = {lite.metadata.input_name: lite.input_tensor(crop)}
     runner = lite.interpreter.get_signature_runner()
     for _ in range(warmup):
-        runner(**{lite.metadata.input_name: tensor})
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter_ns()
-        runner(**{lite.metadata.input_name: tensor})
-        samples.append((time.perf_counter_ns() - start) / 1e6)
-    return latency_stats(samples)
+        runner(**feed)
+    return runner, feed
+
+
+def _timed_ms(runner: Any, feed: dict[str, np.ndarray]) -> float:
+    start = time.perf_counter_ns()
+    runner(**feed)
+    return (time.perf_counter_ns() - start) / 1e6
+
+
+def latency_ms(path: Path, runs: int, use_xnnpack: bool = True, warmup: int = 20) -> dict[str, Any]:
+    """Median, p90, min and max of single-thread invocations on one fixed crop (input prepared once)."""
+    runner, feed = _warm_runner(path, use_xnnpack, warmup)
+    return latency_stats([_timed_ms(runner, feed) for _ in range(runs)])
 
 
 def interleaved_latency_ms(
@@ -67,24 +74,11 @@ def interleaved_latency_ms(
 ) -> list[dict[str, Any]]:
     """Single-thread latency of several models measured in turns (``per_round`` invocations of each, then
     the next, ``rounds`` times): a busy machine slows all of them alike, so their ratios hold."""
-    runners = []
-    for path in paths:
-        lite = LiteModel.from_file(path, num_threads=1, use_xnnpack=True)
-        crop = np.random.default_rng(0).integers(
-            0, 256, (lite.metadata.input_size,) * 2 + (3,), dtype=np.uint8
-        )
-        feed = {lite.metadata.input_name: lite.input_tensor(crop)}
-        runner = lite.interpreter.get_signature_runner()
-        for _ in range(warmup):
-            runner(**feed)
-        runners.append((runner, feed))
+    runners = [_warm_runner(path, True, warmup) for path in paths]
     samples: list[list[float]] = [[] for _ in paths]
     for _ in range(rounds):
         for runner_samples, (runner, feed) in zip(samples, runners, strict=True):
-            for _ in range(per_round):
-                start = time.perf_counter_ns()
-                runner(**feed)
-                runner_samples.append((time.perf_counter_ns() - start) / 1e6)
+            runner_samples.extend(_timed_ms(runner, feed) for _ in range(per_round))
     return [latency_stats(values) for values in samples]
 
 

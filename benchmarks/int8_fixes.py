@@ -100,9 +100,14 @@ def main() -> None:
     keras = KerasPredictions(*source.predict(eval_set.images))
     float_model = convert(source, "fp32", "float32").content
 
+    made: dict[str, Any] = {}
+
     def corrected() -> Any:
-        """The model with the weight-rounding bias correction (benchmarks/_bias_correction.py)."""
-        return dataclasses.replace(source, model=bias_corrected_model(source.model, calibration.images)[0])
+        """The model with the weight-rounding bias correction (benchmarks/_bias_correction.py), made once."""
+        if "source" not in made:
+            model = bias_corrected_model(source.model, calibration.images)[0]
+            made["source"] = dataclasses.replace(source, model=model)
+        return made["source"]
 
     variants: dict[str, Any] = {
         "tf int8 (full integer, the previous default)": lambda: (

@@ -9,7 +9,7 @@ With ``--recalibrate-bn`` the average's BatchNorm statistics are re-estimated on
 of the run (as the training loop does at every epoch end; the run's data folders, relative to the
 current directory, and its pca.npz beside the config); without it they are averaged like every other
 weight. Both rows are printed. A weights argument ``PATH@N`` counts as N epochs: an average carried
-across sessions (``training_state/main128b_swa.weights.h5@16``, epochs 17-32) grows by the epochs trained
+across sessions (``training_state/main128b_swa.weights.h5@17``, epochs 17-33) grows by the epochs trained
 since, without their files. The output is written atomically.
 """
 
@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -26,21 +25,23 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from asmnet_edge.data.augment import (
-    AugmentConfig,  # noqa: E402
-    augment_preset,  # noqa: E402
-)
-from asmnet_edge.data.dataset import read_dataset  # noqa: E402
+from asmnet_edge.data.augment import augment_preset  # noqa: E402
 from asmnet_edge.model.asm import ShapePCA  # noqa: E402
 from asmnet_edge.model.asmnet import build_asmnet  # noqa: E402
 from asmnet_edge.training.config import TrainConfig  # noqa: E402
 from asmnet_edge.training.loop import (  # noqa: E402
-    HOLDOUT_LIMIT,
     evaluate_crops,
+    holdout_sets,
     load_training_samples,
     recalibrate_batchnorm,
 )
 from asmnet_edge.training.pipeline import TrainingData  # noqa: E402
+from asmnet_edge.training.run_files import save_weights  # noqa: E402
+
+
+def nme_row(model: object, holdouts: dict[str, TrainingData], config: TrainConfig) -> str:
+    values = [evaluate_crops(model, data, config)["nme_percent"] for data in holdouts.values()]
+    return " | ".join(f"{value:.2f}" for value in values)
 
 
 def main() -> None:
@@ -55,17 +56,7 @@ def main() -> None:
     model = build_asmnet(
         config.num_landmarks, config.alpha, config.input_size, landmark_sign=config.landmark_sign
     )
-    holdouts = {
-        Path(folder).name: TrainingData(
-            read_dataset(folder, config.fmt, expected_points=config.num_landmarks)[:HOLDOUT_LIMIT],
-            config.input_size,
-            None,
-            config.landmark_sign,
-            AugmentConfig.none(),
-            config.seed,
-        )
-        for folder in args.holdout
-    }
+    holdouts = holdout_sets(config, args.holdout)
     total = None
     print("| weights | " + " | ".join(holdouts) + " |")
     print("|---|" + "---|" * len(holdouts))
@@ -77,12 +68,10 @@ def main() -> None:
         values = [times * np.asarray(w, np.float64) for w in model.get_weights()]
         total = values if total is None else [a + b for a, b in zip(total, values, strict=True)]
         count += times
-        row = [f"{evaluate_crops(model, data, config)['nme_percent']:.2f}" for data in holdouts.values()]
-        print(f"| {path.name} (x{times}) | " + " | ".join(row) + " |", flush=True)
+        print(f"| {path.name} (x{times}) | {nme_row(model, holdouts, config)} |", flush=True)
     assert total is not None
     model.set_weights([(value / count).astype(np.float32) for value in total])
-    row = [f"{evaluate_crops(model, data, config)['nme_percent']:.2f}" for data in holdouts.values()]
-    print(f"| average of {count} epochs | " + " | ".join(row) + " |", flush=True)
+    print(f"| average of {count} epochs | {nme_row(model, holdouts, config)} |", flush=True)
     if args.recalibrate_bn:
         pca = ShapePCA.load(args.config.parent / "pca.npz")
         augment = augment_preset(config.augment)
@@ -90,14 +79,10 @@ def main() -> None:
             load_training_samples(config), config.input_size, pca, config.landmark_sign, augment, config.seed
         )
         recalibrate_batchnorm(model, training, config, epoch=10_000, batches=32)
-        row = [f"{evaluate_crops(model, data, config)['nme_percent']:.2f}" for data in holdouts.values()]
-        print(f"| average of {count} epochs, BatchNorm re-estimated | " + " | ".join(row) + " |")
+        print(f"| average of {count} epochs, BatchNorm re-estimated | {nme_row(model, holdouts, config)} |")
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=args.out.parent) as work:
-            staged = Path(work) / args.out.name
-            model.save_weights(str(staged))
-            os.replace(staged, args.out)
+        save_weights(model, args.out)
 
 
 if __name__ == "__main__":

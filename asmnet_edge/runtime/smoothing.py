@@ -59,9 +59,9 @@ class SmoothingConfig:
     """
 
     enabled: bool = True
-    # tuned on the tracking clips (benchmarks/tracking_bench.py) with the SWA default model: beta 4 kept
-    # jitter at 0.14 % of the eye distance but its lag cost a moving face 50 % (smooth) to 250 % (fast
-    # clips) more NME than the model's own; beta 60 keeps jitter at 0.43 % (target 0.5 %) and costs 6 % / 33 %
+    # tuned on the tracking clips (benchmarks/results/tracking/default_main128b_swa17_23_int8*.md): at beta
+    # 4 the filter's lag made tracking NME 1.5x (smooth clips) to 3.8x (fast) the model's own from the
+    # ground-truth box, jitter 0.12 % of the eye distance; at beta 60: 1.04x / 1.36x, jitter 0.35 %
     landmark_min_cutoff: float = 0.5
     landmark_beta: float = 60.0
     pose_min_cutoff: float = 1.0

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,17 +99,7 @@ def train(config: TrainConfig, progress: Callable[[str], None] | None = None) ->
     )
     augment = augment_preset(config.augment)
     data = TrainingData(train_samples, config.input_size, pca, config.landmark_sign, augment, config.seed)
-    holdouts = {
-        Path(folder).name: TrainingData(
-            read_dataset(folder, config.fmt, expected_points=config.num_landmarks)[:HOLDOUT_LIMIT],
-            config.input_size,
-            None,
-            config.landmark_sign,
-            AugmentConfig.none(),
-            config.seed,
-        )
-        for folder in config.holdout
-    }
+    holdouts = holdout_sets(config, config.holdout)
     val = (
         TrainingData(
             val_samples, config.input_size, None, config.landmark_sign, AugmentConfig.none(), config.seed
@@ -258,6 +248,22 @@ def recalibrate_batchnorm(
         model(batch["image"], training=True)  # eager on purpose: momentum is read at each call
     for layer, momentum in zip(layers, momenta, strict=True):
         layer.momentum = momentum
+
+
+def holdout_sets(config: TrainConfig, folders: Sequence[str]) -> dict[str, TrainingData]:
+    """Un-augmented crops of held-out labelled folders (at most ``HOLDOUT_LIMIT`` faces each), by folder
+    name: what ``holdout_log.csv`` is measured on."""
+    return {
+        Path(folder).name: TrainingData(
+            read_dataset(folder, config.fmt, expected_points=config.num_landmarks)[:HOLDOUT_LIMIT],
+            config.input_size,
+            None,
+            config.landmark_sign,
+            AugmentConfig.none(),
+            config.seed,
+        )
+        for folder in folders
+    }
 
 
 def evaluate_crops(
