@@ -10,7 +10,9 @@ post-processing of ``asmnet_edge.runtime``; its JUnit tests compare it with thes
 - the raw output tensors of a real LiteRT run and the final landmarks / pose (``LiteModel.run``,
   ``geometry.crop_to_image``), and the next tracking box (``landmark_box`` + ``expand_box``);
 - the tracker's guards, motion prediction, re-crop rule and a scripted video, and the shape scores
-  (``scripts/android_tracker_vectors.py``).
+  (``scripts/android_tracker_vectors.py``);
+- the refine stage: similarity, aligned crop, heatmap, input tensor, correction and the stage-1 check
+  (``scripts/android_refine_vectors.py``).
 
 The model is, in order: ``--model PATH``; the default int8 export in
 ``asmnet_edge/assets/default``; a ``.tflite`` with asmnet-edge metadata in ``tests/fixtures``; or a
@@ -33,7 +35,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from android_tracker_vectors import tracker_entries  # scripts/, beside this file
+from android_refine_vectors import refine_entries  # scripts/, beside this file
+from android_tracker_vectors import tracker_entries
 from android_vector_model import build_tiny_model, find_model, quant_entry, sidecar_strip, sidecar_text
 
 from asmnet_edge._atomic import atomic_write_bytes, atomic_write_text
@@ -282,6 +285,14 @@ def write_vectors(out: Path, model: Path | None = None, random_crops: int = 24) 
         "metadata": json.loads(sidecar_strip(sidecar)),
         "cases": cases,
         **tracker_entries(),
+        **refine_entries(
+            out,
+            cases,
+            {file: img for file, img in images.values()},
+            lite.metadata,
+            _StubInterpreter,
+            numpy_crop,
+        ),
     }
     atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=1))
     return manifest

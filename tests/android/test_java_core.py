@@ -2,7 +2,9 @@
 
 Writes reference vectors with ``scripts/android_vectors.py`` (Python runtime, real photos from
 scikit-image), then builds and runs the JUnit 4 tests with ``android_demo/core/run_tests.sh``:
-crop and input tensor bytes must match exactly, landmarks within 1e-3 px, pose within 1e-4 deg.
+crop and input tensor bytes must match exactly, landmarks within 1e-3 px, pose within 1e-4 deg; the
+refine stage's aligned input (RGB + heatmap) within one grey level of the numpy warp on at most 0.1 %
+of its bytes (measured: none), within 6 levels (mean 0.15) of OpenCV's, refined points within 1e-6 px.
 Needs javac/java 17+ and Debian's junit4 (``apt-get install -y openjdk-17-jdk-headless junit4``).
 """
 
@@ -15,6 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,18 +73,57 @@ def test_vectors_cover_real_images_edges_and_every_input_type(vectors: Path) -> 
     assert len(manifest["random_crops"]) >= 10
 
 
-def test_java_core_reproduces_the_python_runtime(vectors: Path) -> None:
+@pytest.fixture(scope="module")
+def junit_output(vectors: Path) -> str:
     done = subprocess.run(
         ["bash", str(RUN_TESTS), str(vectors)], capture_output=True, text=True, timeout=600, check=False
     )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-4000:]
+    return output
+
+
+def test_java_core_reproduces_the_python_runtime(junit_output: str) -> None:
+    output = junit_output
     ran = re.search(r"OK \((\d+) tests\)", output)
     assert ran is not None and int(ran.group(1)) >= 20, output[-2000:]
     parity = re.search(r"max landmark difference (\S+) px, max pose difference (\S+) deg", output)
     assert parity is not None, "the parity test did not run against the vectors"
     assert float(parity.group(1)) <= 1e-3
     assert float(parity.group(2)) <= 1e-4
+
+
+def test_refine_vectors_cover_sizes_perturbations_and_wrong_stage1s(vectors: Path) -> None:
+    refine = json.loads((vectors / "manifest.json").read_text())["refine"]
+    geometry = refine["geometry"]
+    assert {entry["metadata"]["input_size"] for entry in geometry} >= {80, 96}
+    assert {entry["metadata"]["refine"]["heatmap_patch_half"] % 1 for entry in geometry} == {0.0, 0.5}
+    assert sum(entry["name"].startswith("astronaut_face_outside") for entry in geometry) == 2
+    outside = next(entry for entry in geometry if entry["name"].startswith("astronaut_face_outside"))
+    aligned = np.frombuffer((vectors / outside["aligned"]).read_bytes(), np.uint8).reshape(-1, 4)
+    assert (aligned[:, :3] == 0).all(axis=1).mean() > 0.2, "the outside case must reach the black border"
+    assert all(entry["aligned_opencv"] for entry in geometry), "OpenCV's warp is part of the comparison"
+    assert len(refine["run"]["cases"]) >= 3
+    errors = {entry["name"]: entry["error"] for entry in refine["checks"]}
+    assert errors.pop("trained_stage1") is None
+    assert all(errors.values()) and len(errors) >= 5
+
+
+def test_java_refine_stage_matches_python(junit_output: str) -> None:
+    parity = re.search(
+        r"refine parity: max matrix difference (\S+), aligned bytes differing from numpy (\d+) of (\d+) "
+        r"\(max (\d+) levels\), vs OpenCV max (\d+) levels mean (\S+) \((\d+) values\), "
+        r"max point difference (\S+) px",
+        junit_output,
+    )
+    assert parity is not None, "the refine parity test did not run against the vectors"
+    matrix, differing, total, levels, opencv_max, opencv_mean, opencv_count, points = parity.groups()
+    assert float(matrix) <= 1e-9
+    assert int(differing) <= 1e-3 * int(total) and int(levels) <= 1
+    assert int(opencv_count) > 0 and int(opencv_max) <= 6 and float(opencv_mean) <= 0.15
+    assert float(points) <= 1e-6
+    cascade = re.search(r"refine cascade parity: max landmark difference (\S+) px", junit_output)
+    assert cascade is not None and float(cascade.group(1)) <= 1e-3
 
 
 def test_run_tests_script_explains_its_usage() -> None:

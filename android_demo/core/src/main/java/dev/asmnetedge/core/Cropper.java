@@ -56,45 +56,21 @@ public final class Cropper {
             double floorX = Math.floor(srcX);
             fracX[u] = srcX - floorX;
             // indices into numpy's zero-padded frame, clipped like np.clip(col0 + 1, 0, width + 1)
-            col0[u] = clampIndex(floorX + 1, width);
-            col1[u] = clampIndex(floorX + 2, width);
+            col0[u] = Bilinear.clampIndex(floorX + 1, width);
+            col1[u] = Bilinear.clampIndex(floorX + 2, width);
         }
         int offset = 0;
         for (int v = 0; v < size; v++) {
             double srcY = stepY * v + originY;
             double floorY = Math.floor(srcY);
             double fracY = srcY - floorY;
-            int row0 = clampIndex(floorY + 1, height);
-            int row1 = clampIndex(floorY + 2, height);
+            int row0 = Bilinear.clampIndex(floorY + 1, height);
+            int row1 = Bilinear.clampIndex(floorY + 2, height);
             for (int u = 0; u < size; u++) {
-                double fx = fracX[u];
                 for (int channel = 0; channel < 3; channel++) {
-                    double top = padded(image, row0, col0[u], channel) * (1 - fx)
-                            + padded(image, row0, col1[u], channel) * fx;
-                    double bottom = padded(image, row1, col0[u], channel) * (1 - fx)
-                            + padded(image, row1, col1[u], channel) * fx;
-                    double value = Math.rint(top * (1 - fracY) + bottom * fracY);
-                    out[offset++] = (byte) (int) Math.max(0.0, Math.min(255.0, value));
+                    out[offset++] = (byte) Bilinear.sample(image, row0, row1, col0[u], col1[u], fracX[u], fracY, channel);
                 }
             }
         }
-    }
-
-    /** Index in the padded frame (0 and limit + 1 are the black border), clipped to [0, limit + 1]. */
-    private static int clampIndex(double paddedIndex, int limit) {
-        if (paddedIndex <= 0) {
-            return 0;
-        }
-        if (paddedIndex >= limit + 1) {
-            return limit + 1;
-        }
-        return (int) paddedIndex;
-    }
-
-    private static double padded(PixelImage image, int paddedRow, int paddedCol, int channel) {
-        if (paddedRow == 0 || paddedCol == 0 || paddedRow > image.height || paddedCol > image.width) {
-            return 0.0;
-        }
-        return image.channel(paddedCol - 1, paddedRow - 1, channel);
     }
 }

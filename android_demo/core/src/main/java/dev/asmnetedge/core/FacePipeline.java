@@ -76,6 +76,18 @@ public final class FacePipeline {
                 score);
     }
 
+    /**
+     * {@code face} with its crop landmarks replaced by {@code cropPoints} (a refine stage's): the image
+     * points, the shape score and the next box follow them, the pose stays stage 1's (as in Python's
+     * {@code FaceAligner.align} with a refiner).
+     */
+    public Result withCropLandmarks(Result face, double[] cropPoints) {
+        double[] values = OutputDecoder.normalise(cropPoints, meta.inputSize, meta.landmarkSign);
+        double score = meta.shapeModel != null ? meta.shapeModel.score(values) : 1.0;
+        return new Result(face.box, cropPoints, OutputDecoder.cropToImage(cropPoints, face.box, meta.inputSize),
+                face.poseDeg, meta.cropMargin, score);
+    }
+
     /** One face: landmarks in crop and image pixels, pose in degrees, and the box to track next. */
     public static final class Result {
         /** The box the face was cropped along. */

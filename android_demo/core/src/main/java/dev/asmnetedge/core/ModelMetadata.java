@@ -31,8 +31,11 @@ public final class ModelMetadata {
             "crop_convention", "crop_margin", "landmark_sign", "pose_order", "pose_scale_deg",
             "pose_convention", "input_quant", "landmarks_quant", "pose_quant", "calibration_source",
             "calibration_count", "weights_sha256", "tool_version", "shape_model",
+            // the model family (written only for DAN and refine models) and a refine stage's facts
+            "architecture", "stages", "mean_shape", "refine",
             // sidecar only: the hash and size of the .tflite the sidecar describes
             "file_sha256", "file_size"));
+    static final List<String> ARCHITECTURES = Arrays.asList("asmnet", "dan", "refine");
     private static final Set<String> QUANT_KEYS = new HashSet<>(Arrays.asList("dtype", "scale", "zero_point"));
 
     public final int numLandmarks;
@@ -62,6 +65,13 @@ public final class ModelMetadata {
     public final long fileSize;
     /** The PCA shape model for {@link ShapeScore}, or null for models exported without one. */
     public final ShapeScore shapeModel;
+    /** "asmnet" (landmarks + pose), "dan" or "refine" (a refine stage, {@link RefineStage}). */
+    public final String architecture;
+    public final int stages;
+    /** Flat mean shape (a refine stage's: aligned pixels), or null for an ASMNet. */
+    public final double[] meanShape;
+    /** A refine stage's facts ({@code architecture: refine} only), else null. */
+    public final RefineInfo refine;
 
     private ModelMetadata(Fields in) {
         numLandmarks = in.requiredInt("num_landmarks");
@@ -88,6 +98,10 @@ public final class ModelMetadata {
         fileSha256 = in.string("file_sha256", null);
         fileSize = in.integer("file_size", -1);
         shapeModel = in.shapeModel("shape_model");
+        architecture = in.string("architecture", "asmnet");
+        stages = in.requiredIntOr("stages", 1);
+        meanShape = in.numbers("mean_shape");
+        refine = in.data.get("refine") == null ? null : RefineInfo.fromMap(Fields.object(in.data.get("refine"), "refine"));
         // read for strictness (wrong types are errors) though the core does not act on them
         in.string("crop_convention", "");
         String colorOrder = in.string("color_order", "RGB");
@@ -106,6 +120,21 @@ public final class ModelMetadata {
         }
         if (numLandmarks <= 0 || inputSize <= 0) {
             throw new MetadataException("num_landmarks and input_size must be positive");
+        }
+        if (!ARCHITECTURES.contains(architecture)) {
+            throw new MetadataException("unknown architecture '" + architecture + "': expected one of " + ARCHITECTURES);
+        }
+        if ("refine".equals(architecture) != (refine != null)) {
+            throw new MetadataException("'refine' facts go with architecture 'refine', and only with it");
+        }
+        if (refine != null && meanShape == null) {
+            throw new MetadataException("a refine model's metadata needs its mean_shape (aligned pixels)");
+        }
+        if (stages < 1) {
+            throw new MetadataException("stages must be at least 1, got " + stages);
+        }
+        if (meanShape != null && meanShape.length != 2 * numLandmarks) {
+            throw new MetadataException("mean_shape does not have 2 x num_landmarks values");
         }
         if (shapeModel != null && shapeModel.size() != 2 * numLandmarks) {
             throw new MetadataException("shape_model does not have 2 x num_landmarks values");
@@ -163,8 +192,8 @@ public final class ModelMetadata {
     }
 
     /** Typed access to the raw JSON map with the error messages the strict load promises. */
-    private static final class Fields {
-        private final Map<String, Object> data;
+    static final class Fields {
+        final Map<String, Object> data;
 
         Fields(Map<String, Object> data) {
             this.data = data;
@@ -179,6 +208,39 @@ public final class ModelMetadata {
                 throw new MetadataException("'" + key + "' is out of range: " + value);
             }
             return (int) value;
+        }
+
+        int requiredIntOr(String key, int fallback) {
+            return data.containsKey(key) ? requiredInt(key) : fallback;
+        }
+
+        /** A list of numbers, or null when the key is absent or JSON null. */
+        double[] numbers(String key) {
+            Object value = data.get(key);
+            if (value == null || value == Json.NULL) {
+                return null;
+            }
+            if (!(value instanceof List)) {
+                throw wrongType(key, "a list of numbers", value);
+            }
+            List<?> items = (List<?>) value;
+            double[] out = new double[items.size()];
+            for (int index = 0; index < out.length; index++) {
+                Object item = items.get(index);
+                if (!(item instanceof Double) && !(item instanceof Long)) {
+                    throw wrongType(key, "a list of numbers", value);
+                }
+                out[index] = ((Number) item).doubleValue();
+            }
+            return out;
+        }
+
+        @SuppressWarnings("unchecked")
+        static Map<String, Object> object(Object value, String key) {
+            if (!(value instanceof Map)) {
+                throw wrongType(key, "an object", value);
+            }
+            return (Map<String, Object>) value;
         }
 
         long integer(String key, long fallback) {

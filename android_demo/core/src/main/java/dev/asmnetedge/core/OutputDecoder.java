@@ -55,6 +55,16 @@ public final class OutputDecoder {
         return out;
     }
 
+    /** Crop pixels to network values: {@code sign * (u - size/2) / size}; inverse of {@link #denormalise}. */
+    public static double[] normalise(double[] cropPoints, int size, double sign) {
+        double half = size / 2.0;
+        double[] out = new double[cropPoints.length];
+        for (int index = 0; index < cropPoints.length; index++) {
+            out[index] = sign * (cropPoints[index] - half) / size;
+        }
+        return out;
+    }
+
     /** Crop pixels to image pixels for {@code box}: {@code p * [w/size, h/size] + [x0, y0]}. */
     public static double[] cropToImage(double[] cropPoints, Box box, int size) {
         double scaleX = box.width() / size;

@@ -76,4 +76,32 @@ public class ModelMetadataTest {
         assertRejected("{\"schema_version\": 1, \"input_size\": 224, \"precision\": \"int8\"}", "lacks 'num_landmarks'");
         assertRejected(MINIMAL, "metadata is not valid JSON");
     }
+
+    private static final String STAGE1 = "\"stage1\": {\"weights_sha256\": \"ab\", \"num_landmarks\": 68, "
+            + "\"input_size\": 128, \"crop_margin\": 0.05, \"landmark_sign\": 1.0";
+
+    @Test
+    public void refineFactsAreReadAndCheckedLikePython() {
+        String mean = ", \"mean_shape\": " + Arrays.toString(new double[2 * 68]);
+        ModelMetadata meta = parse(", \"architecture\": \"refine\", \"pose_output\": \"\"" + mean
+                + ", \"refine\": {" + STAGE1 + "}, \"heatmap_patch_half\": 6.0}");
+        assertEquals("refine", meta.architecture);
+        assertEquals(6.0, meta.refine.heatmapPatchHalf, 0.0);
+        assertEquals(128, meta.refine.inputSize);
+        assertEquals("", meta.refine.source);
+        assertEquals(136, meta.meanShape.length);
+        assertNull(parse("").refine);
+        assertEquals("asmnet", parse("").architecture);
+        String refine = ", \"architecture\": \"refine\"" + mean + ", \"refine\": {" + STAGE1;
+        assertRejected(MINIMAL + ", \"refine\": {" + STAGE1 + "}, \"heatmap_patch_half\": 6.0}}",
+                "'refine' facts go with architecture 'refine', and only with it");
+        assertRejected(MINIMAL + ", \"architecture\": \"refine\", \"refine\": {" + STAGE1
+                + "}, \"heatmap_patch_half\": 6.0}}", "needs its mean_shape");
+        assertRejected(MINIMAL + refine + ", \"sha\": 1}, \"heatmap_patch_half\": 6.0}}",
+                "unknown key 'sha' in 'refine.stage1'");
+        assertRejected(MINIMAL + refine + "}}}", "'refine' lacks 'heatmap_patch_half'");
+        assertRejected(MINIMAL + ", \"architecture\": \"vgg\"}", "unknown architecture 'vgg'");
+        assertRejected(MINIMAL + ", \"architecture\": \"dan\", \"mean_shape\": [1.0, 2.0]}",
+                "mean_shape does not have 2 x num_landmarks values");
+    }
 }

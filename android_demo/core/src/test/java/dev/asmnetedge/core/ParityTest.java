@@ -246,7 +246,7 @@ public class ParityTest {
         }
     }
 
-    private static double maxAbsDiff(double[] expected, double[] actual) {
+    static double maxAbsDiff(double[] expected, double[] actual) {
         double worst = 0;
         for (int index = 0; index < expected.length; index++) {
             worst = Math.max(worst, Math.abs(expected[index] - actual[index]));
