@@ -15,6 +15,7 @@ target: the numbers of a model do not depend on where it is timed.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,9 @@ from asmnet_edge.errors import DataError
 from asmnet_edge.eval import metrics
 from asmnet_edge.runtime.geometry import crop_image, crop_to_image
 from asmnet_edge.runtime.image import load_image
+from asmnet_edge.runtime.metadata import ModelMetadata
 from asmnet_edge.runtime.model import LiteModel
+from asmnet_edge.runtime.refine import Cascade, RefineModel
 
 TIMED_FACES = 30  # per-face latency is timed on this many faces (full image -> crop -> model)
 
@@ -93,14 +96,36 @@ def evaluate_model(
     through the runtime (for instance a .tflite without asmnet-edge metadata).
     """
     lite = LiteModel.from_file(model, num_threads=num_threads)
-    size = lite.metadata.input_size
-    if lite.metadata.num_landmarks != faces.samples[0].landmarks.shape[0]:
+    return _evaluate(lite.metadata, lite.run, faces, "crop from the full image + LiteModel.run")
+
+
+def evaluate_cascade(
+    stage1: str | Path, refine: str | Path, faces: LabelledFaces, num_threads: int = 1
+) -> tuple[dict[str, Any], np.ndarray]:
+    """:func:`evaluate_model` for a stage-1 ASMNet and its refine stage (checked to belong to it): the
+    refined points, stage 1's pose; the per-face time includes the warp, heatmap and second interpreter."""
+    cascade = Cascade(
+        LiteModel.from_file(stage1, num_threads=num_threads), RefineModel.from_file(refine, num_threads)
+    )
+    what = "crop from the full image + Cascade.run (stage 1, warp, heatmap, refine stage)"
+    return _evaluate(cascade.stage1.metadata, cascade.run, faces, what)
+
+
+def _evaluate(
+    meta: ModelMetadata,
+    run: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+    faces: LabelledFaces,
+    what: str,
+) -> tuple[dict[str, Any], np.ndarray]:
+    """Scores and image-pixel predictions of ``run`` (crops -> crop points, pose degrees) on ``faces``."""
+    size = meta.input_size
+    if meta.num_landmarks != faces.samples[0].landmarks.shape[0]:
         raise DataError(
-            f"the model predicts {lite.metadata.num_landmarks} landmarks, the dataset has "
+            f"the model predicts {meta.num_landmarks} landmarks, the dataset has "
             f"{faces.samples[0].landmarks.shape[0]}: evaluate it on a matching dataset"
         )
     crops = faces.crops_for(size)
-    crop_points, poses = lite.run(crops.images)
+    crop_points, poses = run(crops.images)
     predictions = np.stack(
         [crop_to_image(points, box, size) for points, box in zip(crop_points, crops.boxes, strict=True)]
     )
@@ -111,10 +136,10 @@ def evaluate_model(
     timed = []
     for sample, image in zip(faces.samples, faces.timing_images(), strict=False):
         start = time.perf_counter_ns()
-        lite.run(crop_image(image, crop_box(sample.landmarks), size))
+        run(crop_image(image, crop_box(sample.landmarks), size))
         timed.append((time.perf_counter_ns() - start) / 1e6)
     scores["per_face"] = latency_stats(timed, count_key="faces")
-    scores["per_face"]["what"] = "crop from the full image + LiteModel.run (quantise, invoke, decode), 1 face"
+    scores["per_face"]["what"] = f"{what} (quantise, invoke, decode), 1 face"
     return scores, predictions
 
 

@@ -189,6 +189,14 @@ class BenchmarkBinaryTarget:
             "configs": configs,
         }
 
+    def measure_cascade(self, stage1: Path, refine: Path, index: int) -> dict[str, Any]:
+        return {
+            "ok": False,
+            "error": "benchmark_model times one graph: a cascade row needs the Python runner on the device "
+            "(drop --adb-benchmark-binary and the profile's benchmark_model)",
+            "configs": [],
+        }
+
 
 def open_adb_target(config: BenchConfig, serial: str | None) -> Any:
     """``benchmark_model`` when a binary is named (option or profile), else the Python runner."""

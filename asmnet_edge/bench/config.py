@@ -65,6 +65,8 @@ class BenchConfig:
     device: DeviceProfile | None = None
     remote: RemoteOptions = field(default_factory=RemoteOptions)
     install_runtime: bool = False  # ssh targets: push wheels and make the runtime venv first
+    # refine-stage .tflite files: each is one cascade row behind its stage 1 among ``models``
+    refines: tuple[str | Path, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.models:

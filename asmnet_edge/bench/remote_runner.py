@@ -161,13 +161,18 @@ def measure(numpy, module, path, threads, xnnpack, runs, warmup):
         bool(numpy.all(numpy.isfinite(interpreter.get_tensor(detail["index"]).astype(numpy.float64))))
         for detail in interpreter.get_output_details()
     )
+    return timed_entry(numpy, threads, xnnpack, (init_ms, first_ms), warmup_ms, samples, finite)
+
+
+def timed_entry(numpy, threads, xnnpack, init_first_ms, warmup_ms, samples, finite):
+    """One configuration's JSON entry: init and first-run times, warm-up mean, samples and their stats."""
     result = {
         "threads": threads,
         "xnnpack": xnnpack,
         "ok": True,
         "error": None,
-        "init_ms": round(init_ms, 6),
-        "first_inference_ms": round(first_ms, 6),
+        "init_ms": round(init_first_ms[0], 6),
+        "first_inference_ms": round(init_first_ms[1], 6),
         "warmup_mean_ms": round(sum(warmup_ms) / len(warmup_ms), 6) if warmup_ms else None,
         "outputs_finite": finite,
         "samples_ms": [round(value, 6) for value in samples],

@@ -188,6 +188,17 @@ def markdown_report(report: BenchReport) -> str:
             latency_rows,
         ),
     ]
+    cascades = [
+        [row.name, " + ".join(part["name"] for part in row.stages), _fmt(entry.threads), _fmt(entry.xnnpack)]
+        + [_fmt((entry.parts_median_ms or {}).get(part), 3) for part in ("stage1", "between", "refine")]
+        for row in report.models
+        if row.stages
+        for entry in row.latency
+        if entry.ok
+    ]
+    if cascades:
+        header = ["cascade", "stages", "threads", "XNNPACK", "stage 1", "warp + heatmap + decode", "refine"]
+        lines += ["", "## Cascades (median ms of each part of a timed run)", "", *_table(header, cascades)]
     if report.ratios:
         ratio_rows = [
             [

@@ -48,6 +48,8 @@ class LatencyEntry:
     memory_overall_mb: float | None = None
     delegated_nodes: str | None = None
     delegate_partitions: int | None = None
+    # a cascade row (cascade_runner): medians of its parts, "stage1", "between" (numpy) and "refine"
+    parts_median_ms: dict[str, float] | None = None
 
     @classmethod
     def from_dict(cls, data: Any) -> LatencyEntry:
@@ -92,6 +94,8 @@ class ModelResult:
     accuracy: dict[str, Any] | None = None
     accuracy_error: str | None = None
     vs_fp32: dict[str, Any] | None = None
+    # a cascade row (asmnet_edge.bench.cascade): its stage-1 model and refine stage, each's own facts
+    stages: list[dict[str, Any]] | None = None
 
     def fail(self, message: str) -> None:
         if self.ok:

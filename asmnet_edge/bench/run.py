@@ -1,6 +1,7 @@
 """``run_bench``: the one library call behind ``asmnet-edge bench``.
 
-Static facts of every model first (a file that is not TFLite becomes an error row), then timing on
+Static facts of every model first (a file that is not TFLite becomes an error row; each ``refines``
+entry becomes a cascade row behind its stage 1, :mod:`asmnet_edge.bench.cascade`), then timing on
 the target (one fresh process per model), then accuracy on the host and the peers, then ratios.
 A device that fails mid-run stops the timing; the rows measured so far are kept and the report
 carries the device's error, so the caller can still write every report file.
@@ -99,7 +100,11 @@ def _measure(config: BenchConfig, report: BenchReport, progress: Progress) -> No
                 continue
             progress(f"timing {row.name} on {target.label} ({index + 1}/{len(report.models)})")
             try:
-                apply_runner_result(row, target.measure(Path(row.path), index))
+                if row.stages:  # a cascade: both stages, end to end
+                    stage1, refine = (Path(part["path"]) for part in row.stages)
+                    apply_runner_result(row, target.measure_cascade(stage1, refine, index))
+                else:
+                    apply_runner_result(row, target.measure(Path(row.path), index))
             except DeviceError as err:
                 row.fail(str(err))
                 report.error = str(err)
@@ -117,7 +122,15 @@ def _accuracy(config: BenchConfig, report: BenchReport, faces: Any, progress: Pr
             continue
         progress(f"accuracy of {row.name} on {faces.describe()['faces']} faces")
         try:
-            row.accuracy, predictions[row.name] = accuracy.evaluate_model(row.path, faces, config.threads[0])
+            if row.stages:
+                stage1, refine = (part["path"] for part in row.stages)
+                row.accuracy, predictions[row.name] = accuracy.evaluate_cascade(
+                    stage1, refine, faces, config.threads[0]
+                )
+            else:
+                row.accuracy, predictions[row.name] = accuracy.evaluate_model(
+                    row.path, faces, config.threads[0]
+                )
         except AsmnetEdgeError as err:
             row.accuracy_error = str(err)
     floats = {row.variant: row for row in report.models if row.precision == "fp32" and row.accuracy}
@@ -133,12 +146,16 @@ def _accuracy(config: BenchConfig, report: BenchReport, faces: Any, progress: Pr
 
 
 def ratios(report: BenchReport) -> list[dict[str, Any]]:
-    """int8 (and every precision) against fp32 of the same variant, and models against peers."""
+    """int8 (and every precision) against fp32 of the same variant, cascades against their stage 1,
+    and models against peers."""
     found: list[dict[str, Any]] = []
     floats = {row.variant: row for row in report.models if row.precision == "fp32" and row.ok}
     threads = sorted({entry.threads for row in report.models for entry in row.latency if entry.ok})
-    for row in report.models:
-        reference = floats.get(row.variant)
+    by_path = {row.path: row for row in report.models if row.ok}
+    pairs = [(row, floats.get(row.variant)) for row in report.models]
+    # a cascade against its stage 1 alone: the refine stage's latency cost (issue 12's <= 1.6x)
+    pairs += [(row, by_path.get(row.stages[0]["path"])) for row in report.models if row.stages]
+    for row, reference in pairs:
         if reference is None or reference is row or not row.ok:
             continue
         for count in threads:
@@ -197,6 +214,10 @@ def run_bench(config: BenchConfig, progress: Progress = _quiet, command: str = "
         },
     )
     report.models = [describe_model(Path(model)) for model in config.models]
+    if config.refines:
+        from asmnet_edge.bench.cascade import cascade_rows
+
+        report.models += cascade_rows(report.models, config.refines)
     installed = None
     try:
         if config.install_runtime:

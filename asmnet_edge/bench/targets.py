@@ -28,6 +28,7 @@ from asmnet_edge.bench.config import BenchConfig
 from asmnet_edge.errors import ConfigError, DeviceError
 
 RUNNER_PATH = Path(__file__).with_name("remote_runner.py")
+CASCADE_RUNNER = "asmnet_edge.bench.cascade_runner"  # needs asmnet-edge's runtime where it runs
 MISSING_RUNTIME_EXIT = 3
 COMMAND_NOT_FOUND_EXIT = 127
 _NAME = re.compile(r"^[A-Za-z0-9._\-\[\]:]+$")
@@ -118,20 +119,28 @@ class LocalTarget:
         done = transports._run_local(argv, self.config.remote.step_timeout_s, f"timing {model.name}", "local")
         return parse_runner_output(done.stdout, done.returncode, "this machine")
 
+    def measure_cascade(self, stage1: Path, refine: Path, index: int) -> dict[str, Any]:
+        """Time ``stage1`` + ``refine`` end to end in a fresh process (:mod:`cascade_runner`)."""
+        argv = [sys.executable, *cascade_args(self.config, str(stage1), str(refine))]
+        what = f"timing {stage1.name} + {refine.name}"
+        done = transports._run_local(argv, self.config.remote.step_timeout_s, what, "local")
+        return parse_runner_output(done.stdout, done.returncode, "this machine")
+
+
+def cascade_args(config: BenchConfig, stage1: str, refine: str) -> list[str]:
+    """``-m asmnet_edge.bench.cascade_runner`` and the run options of ``config`` (as the plain runner's)."""
+    return ["-m", CASCADE_RUNNER, "--stage1", stage1, "--refine", refine, *timing_args(config)]
+
+
+def timing_args(config: BenchConfig) -> list[str]:
+    """The options both runners take: threads, runs, warm-up runs, XNNPACK comparison."""
+    args = ["--threads", ",".join(str(t) for t in config.threads), "--runs", str(config.runs)]
+    args += ["--warmup", str(config.warmup)]
+    return args if config.xnnpack_compare else [*args, "--no-xnnpack-compare"]
+
 
 def runner_args(config: BenchConfig, model: str) -> list[str]:
-    args = [
-        "run",
-        "--model",
-        model,
-        "--threads",
-        ",".join(str(t) for t in config.threads),
-        "--runs",
-        str(config.runs),
-        "--warmup",
-        str(config.warmup),
-    ]
-    return args if config.xnnpack_compare else [*args, "--no-xnnpack-compare"]
+    return ["run", "--model", model, *timing_args(config)]
 
 
 class RunnerTarget:
@@ -182,4 +191,21 @@ class RunnerTarget:
         ]
         done = self.transport.run(argv, f"timing {model.name}")
         self.transport.run(["rm", "-f", "--", remote_model], "removing a copied model")
+        return parse_runner_output(done.stdout, done.returncode, self.label)
+
+    def measure_cascade(self, stage1: Path, refine: Path, index: int) -> dict[str, Any]:
+        """The cascade runner on the device; a device without asmnet-edge's runtime fails this row only."""
+        remote = [f"{self.workdir}/cascade_{index}_{part}.tflite" for part in ("stage1", "refine")]
+        for local, there in zip((stage1, refine), remote, strict=True):
+            self.transport.push(local, there, f"copying {local.name}")
+        argv = [*self.taskset, self.python, *cascade_args(self.config, remote[0], remote[1])]
+        done = self.transport.run(argv, f"timing {stage1.name} + {refine.name}")
+        self.transport.run(["rm", "-f", "--", *remote], "removing copied models")
+        if "No module named" in (done.stderr or "") and not done.stdout.strip():
+            return {
+                "ok": False,
+                "error": f"{self.label} has no asmnet-edge runtime for the cascade runner: install it there "
+                "(bench --install-runtime over SSH, or pip install 'asmnet-edge[runtime]')",
+                "configs": [],
+            }
         return parse_runner_output(done.stdout, done.returncode, self.label)

@@ -53,6 +53,14 @@ def _human(report: Any, written: list[str]) -> str:
 
 @click.command("run")
 @model_option(".tflite model, or a folder of them; repeat for several (default: the embedded models).")
+@click.option(
+    "--refine",
+    "refines",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="A refine-stage .tflite (or a folder of them): one more row, the cascade behind the --model it "
+    "was trained behind (same precision if given), timed end to end; repeat for several.",
+)
 @measure_options(BenchConfig)
 @click.option(
     "--out",
@@ -78,6 +86,7 @@ def _human(report: Any, written: list[str]) -> str:
 @handle_errors
 def run(
     models: tuple[Path, ...],
+    refines: tuple[Path, ...],
     out_dir: Path | None,
     no_plot: bool,
     install_runtime: bool,
@@ -91,6 +100,8 @@ def run(
     --threads 1 --threads 2 --out reports/
 
     An offline Pi: asmnet-edge bench --target ssh://pi@raspberrypi.local --install-runtime --device pi4
+
+    ASMNet + refine as one row: asmnet-edge bench --model asmnet68_int8.tflite --refine refine68_int8.tflite
     """
     from asmnet_edge.bench.config import default_models, expand_models
     from asmnet_edge.bench.report_files import write_report_dir
@@ -102,6 +113,7 @@ def run(
     config = BenchConfig(
         models=expand_models(models) if models else default_models(),
         install_runtime=install_runtime,
+        refines=expand_models(refines) if refines else (),
         **settings,
     )
     report = run_bench(config, progress=log, command="asmnet-edge " + shlex.join(sys.argv[1:]))
