@@ -2,6 +2,7 @@
 
     python android_demo/sync_model.py                     # the default int8 model of asmnet-edge
     python android_demo/sync_model.py my_int8.tflite      # your own export (sidecar my_int8.json beside it)
+    python android_demo/sync_model.py asmnet68_int8.tflite --refine refine68_int8.tflite   # ASMNet + refine
 
 The app loads ``app/src/main/assets/asmnet.tflite`` and ``asmnet.json`` whatever the model is, and
 refuses a model whose sha256 differs from the sidecar's ``file_sha256``: the sidecar tells the app
@@ -10,6 +11,11 @@ script checks that before copying, so a mismatch is caught here rather than on t
 
 Needs only the Python standard library; when the sidecar is missing it is rebuilt from the
 metadata embedded in the model, which needs the asmnet-edge package.
+
+``--refine`` adds a refine stage (``refine.tflite`` + ``refine.json``, checked the same way and refused
+unless its metadata says ``architecture: refine``); the app runs it on a second interpreter and refuses
+it at load when it was trained behind another stage 1. Without ``--refine`` a refine stage left in the
+assets by an earlier sync is removed, so it never meets a stage 1 it does not belong to.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ HERE = Path(__file__).resolve().parent
 ASSETS = HERE / "app" / "src" / "main" / "assets"
 MODEL_ASSET = "asmnet.tflite"  # LandmarkModel.MODEL_ASSET in the app
 SIDECAR_ASSET = "asmnet.json"  # LandmarkModel.SIDECAR_ASSET in the app
+REFINE_ASSET = "refine.tflite"  # LandmarkModel.REFINE_ASSET
+REFINE_SIDECAR_ASSET = "refine.json"  # LandmarkModel.REFINE_SIDECAR_ASSET
 DEFAULT_MODEL = HERE.parent / "asmnet_edge" / "assets" / "default" / "asmnet68_int8.tflite"
 # the keys the app cannot do without (the Java core applies the Python defaults to the others)
 REQUIRED_KEYS = ("schema_version", "num_landmarks", "input_size", "precision", "file_sha256")
@@ -109,40 +117,53 @@ def _write_atomic(path: Path, data: bytes) -> None:
             os.unlink(tmp)
 
 
-def sync(model: Path, assets: Path = ASSETS) -> dict[str, object]:
-    """Check ``model`` against its sidecar and copy both into ``assets`` under the app's names.
-
-    >>> sync(Path("missing.tflite"))  # doctest: +IGNORE_EXCEPTION_DETAIL
-    Traceback (most recent call last):
-    SyncError: no model at missing.tflite: ...
-    """
+def _checked(model: Path) -> tuple[bytes, dict[str, object]]:
     if not model.is_file():
         raise SyncError(
             f"no model at {model}: export one with 'asmnet-edge export --int8' "
             "(the default model ships in asmnet_edge/assets/default once trained)"
         )
     content = model.read_bytes()
-    text = load_sidecar(model, content)
-    data = check_pair(content, text)
+    return content, check_pair(content, load_sidecar(model, content))
+
+
+def sync(model: Path, assets: Path = ASSETS, refine: Path | None = None) -> dict[str, object]:
+    """Check ``model`` (and ``refine``) against its sidecar; copy them into ``assets`` as the app names them.
+
+    >>> sync(Path("missing.tflite"))  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    SyncError: no model at missing.tflite: ...
+    """
+    pairs = [(MODEL_ASSET, SIDECAR_ASSET, *_checked(model))]
+    if refine is not None:
+        pairs.append((REFINE_ASSET, REFINE_SIDECAR_ASSET, *_checked(refine)))
+        if pairs[1][3].get("architecture") != "refine":
+            raise SyncError(f"{refine} is not a refine stage: export a refine run ('asmnet-edge export')")
     assets.mkdir(parents=True, exist_ok=True)
-    _write_atomic(assets / MODEL_ASSET, content)
-    _write_atomic(assets / SIDECAR_ASSET, json.dumps(data, sort_keys=True, indent=1).encode("utf-8"))
-    return data
+    for model_asset, sidecar_asset, content, data in pairs:
+        _write_atomic(assets / model_asset, content)
+        _write_atomic(assets / sidecar_asset, json.dumps(data, sort_keys=True, indent=1).encode("utf-8"))
+    if refine is None:
+        for stale in (REFINE_ASSET, REFINE_SIDECAR_ASSET):
+            (assets / stale).unlink(missing_ok=True)
+    return pairs[0][3]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("model", nargs="?", type=Path, default=DEFAULT_MODEL, help="exported .tflite")
     parser.add_argument("--assets", type=Path, default=ASSETS, help="the app's assets folder")
+    parser.add_argument("--refine", type=Path, default=None, help="a refine-stage .tflite trained behind it")
     args = parser.parse_args(argv)
     try:
-        data = sync(args.model, args.assets)
+        data = sync(args.model, args.assets, args.refine)
     except (SyncError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     print(
         f"copied {args.model} ({data['precision']}, {data['num_landmarks']} points, "
         f"{data['input_size']} px) to {args.assets / MODEL_ASSET} and {SIDECAR_ASSET}"
+        + (f", and {args.refine} to {REFINE_ASSET} and {REFINE_SIDECAR_ASSET}" if args.refine else "")
     )
     return 0
 

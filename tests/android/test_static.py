@@ -85,6 +85,9 @@ def test_app_and_sync_script_agree_on_asset_names() -> None:
     kotlin = (APP / "src/main/java/dev/asmnetedge/demo/LandmarkModel.kt").read_text(encoding="utf-8")
     assert f'MODEL_ASSET = "{sync.MODEL_ASSET}"' in kotlin
     assert f'SIDECAR_ASSET = "{sync.SIDECAR_ASSET}"' in kotlin
+    assert f'REFINE_ASSET = "{sync.REFINE_ASSET}"' in kotlin
+    assert f'REFINE_SIDECAR_ASSET = "{sync.REFINE_SIDECAR_ASSET}"' in kotlin
+    assert sync.REFINE_ASSET.endswith(".tflite")
     assert sync.MODEL_ASSET.endswith(".tflite")  # covered by noCompress
 
 
@@ -149,3 +152,18 @@ def test_sync_explains_a_missing_model_or_key(tmp_path: Path) -> None:
     model.with_suffix(".json").write_text(json.dumps(data))
     with pytest.raises(sync.SyncError, match=r"lacks \['input_size'\]"):
         sync.sync(model, tmp_path / "assets")
+
+
+def test_sync_refine_copies_the_second_pair_and_a_plain_sync_removes_it(tmp_path: Path) -> None:
+    sync = _sync_module()
+    stage1 = _export_pair(tmp_path, b"\x1c\x00\x00\x00TFL3 stage one")
+    (tmp_path / "refine").mkdir()
+    refine = _export_pair(tmp_path / "refine", b"\x1c\x00\x00\x00TFL3 refine", architecture="refine")
+    assets = tmp_path / "assets"
+    assert sync.main([str(stage1), "--assets", str(assets), "--refine", str(refine)]) == 0
+    assert (assets / "refine.tflite").read_bytes() == refine.read_bytes()
+    assert json.loads((assets / "refine.json").read_text())["architecture"] == "refine"
+    assert sync.main([str(stage1), "--assets", str(assets)]) == 0  # a new stage 1 alone: no stale refine
+    assert not (assets / "refine.tflite").exists() and not (assets / "refine.json").exists()
+    with pytest.raises(sync.SyncError, match="is not a refine stage"):
+        sync.sync(stage1, assets, refine=stage1)
