@@ -1,8 +1,10 @@
 """One-Euro filtering (Casiez et al., CHI 2012) of landmarks and pose: smooth when still, no lag when moving.
 
 Each value is low-pass filtered with a cut-off that rises with its own speed: ``cutoff = min_cutoff +
-beta * |speed|``. Landmark speeds are measured in face sizes per second (so one setting works for any
-face size; the values themselves stay in pixels) and pose in degrees.
+beta * |speed|``. A face's landmarks are filtered as rigid motion (centre, size, in-plane angle) and
+shape in the face's own frame, each with its own setting (:class:`SmoothingConfig`); speeds are in face
+sizes per second (so one setting works for any face size; the values themselves stay in pixels) and
+pose in degrees.
 
 >>> import numpy as np
 >>> smoother = OneEuro(min_cutoff=1.0, beta=0.0)
@@ -55,32 +57,82 @@ class OneEuro:
 class SmoothingConfig:
     """One-Euro settings for tracked faces. ``enabled=False`` passes the model's output through.
 
-    Landmark speeds are in face sizes per second; pose speeds in degrees per second.
+    The landmarks are split into the face's rigid motion (centre, size, in-plane angle: a similarity
+    transform, estimated from all points and so far less noisy than any one point) and its shape in
+    its own frame (the points with that motion taken out). Motion is filtered with a fast-opening
+    filter, so a moving face is not trailed; the shape, where the per-point noise lives, is filtered
+    harder (it changes only with expression and out-of-plane turns). Motion speeds are in face sizes
+    per second (centre) and per second (log size, radians); shape speeds in face sizes per second;
+    pose speeds in degrees per second.
     """
 
     enabled: bool = True
-    # tuned on the tracking clips (benchmarks/results/tracking/default_main128b_swa17_23_int8*.md): at beta
-    # 4 the filter's lag made tracking NME 1.5x (smooth clips) to 3.8x (fast) the model's own from the
-    # ground-truth box, jitter 0.12 % of the eye distance; at beta 60: 1.04x / 1.36x, jitter 0.35 %
+    # tuned on the tracking clips (benchmarks/results/tracking/default_main128b_swa17_23_int8_split.md):
+    # one filter on the raw points had to choose between lag and jitter (beta 60: tracking NME 1.34x the
+    # model's own on fast clips, jitter 0.35 % of the eye distance); split, the fast clips are 1.20x at
+    # jitter 0.37 %, the smooth ones 1.03x
+    motion_min_cutoff: float = 1.0
+    motion_beta: float = 60.0
     landmark_min_cutoff: float = 0.5
-    landmark_beta: float = 60.0
+    landmark_beta: float = 10.0
     pose_min_cutoff: float = 1.0
     pose_beta: float = 0.05
 
 
+def _turn(points: np.ndarray, angle: float) -> np.ndarray:
+    """(n, 2) points turned by ``angle`` radians (x right, y down: clockwise on screen)."""
+    cos, sin = math.cos(angle), math.sin(angle)
+    return points @ np.array([[cos, sin], [-sin, cos]])
+
+
 class FaceSmoother:
-    """Smooths one track's landmarks (pixels; speed in face sizes per second) and pose (degrees)."""
+    """Smooths one track's landmarks (pixels) and pose (degrees): rigid motion and shape apart."""
 
     def __init__(self, config: SmoothingConfig) -> None:
         self.config = config
-        self.landmarks = OneEuro(config.landmark_min_cutoff, config.landmark_beta)
+        self.centre = OneEuro(config.motion_min_cutoff, config.motion_beta)
+        self.frame = OneEuro(config.motion_min_cutoff, config.motion_beta)  # log size, angle
+        self.shape = OneEuro(config.landmark_min_cutoff, config.landmark_beta)
         self.pose = OneEuro(config.pose_min_cutoff, config.pose_beta)
+        self._reference: np.ndarray | None = None  # the first frame's normalised shape (angle zero)
+        self._angle = 0.0  # the last angle, unwrapped (a face turned past 180 degrees does not jump)
 
     def __call__(
         self, landmarks: np.ndarray, pose: np.ndarray, scale: float, interval: float
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Smoothed (landmarks in pixels, pose in degrees); ``scale`` is the face's size in pixels."""
+        """Smoothed (landmarks in pixels, pose in degrees).
+
+        ``scale`` (the face's size in pixels) is kept for the caller's convenience; the split uses
+        the points' own RMS radius.
+
+        >>> import numpy as np
+        >>> smoother = FaceSmoother(SmoothingConfig())
+        >>> square = np.array([[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0]])
+        >>> points, _ = smoother(square, np.zeros(3), 10.0, 1 / 30)
+        >>> bool(np.allclose(points, square))
+        True
+        >>> moved, _ = smoother(square + 5.0, np.zeros(3), 10.0, 1 / 30)
+        >>> bool(np.allclose(moved - moved.mean(axis=0), square - square.mean(axis=0)))
+        True
+        """
         if not self.config.enabled:
             return landmarks, pose
-        smoothed = self.landmarks(np.asarray(landmarks), interval, speed_unit=max(scale, 1e-6))
+        points = np.asarray(landmarks, dtype=np.float64)
+        centre = points.mean(axis=0)
+        offsets = points - centre
+        radius = max(float(np.sqrt((offsets * offsets).sum(axis=1).mean())), 1e-9)
+        normalised = offsets / radius
+        if self._reference is None or self._reference.shape != normalised.shape:
+            self._reference, self._angle = normalised.copy(), 0.0
+        ref = self._reference
+        angle = math.atan2(
+            float((ref[:, 0] * normalised[:, 1] - ref[:, 1] * normalised[:, 0]).sum()),
+            float((ref * normalised).sum()),
+        )
+        angle = self._angle + math.remainder(angle - self._angle, 2 * math.pi)
+        self._angle = angle
+        centre_f = self.centre(centre, interval, speed_unit=radius)
+        log_size, angle_f = self.frame(np.array([math.log(radius), angle]), interval)
+        shape_f = self.shape(_turn(normalised, -angle), interval)
+        smoothed = math.exp(log_size) * _turn(shape_f, angle_f) + centre_f
         return smoothed, self.pose(np.asarray(pose), interval)

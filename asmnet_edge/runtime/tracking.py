@@ -66,6 +66,12 @@ class TrackingPolicy:
     # the crop's centre), the face is re-aligned on the landmarks' crop in the same frame (one more
     # model call, only on such frames; 0 = never)
     recrop_iou: float = 0.7
+    # when they overlap it less than this, the face moved too far for its crop (the network only saw
+    # part of it): the detector runs on this frame instead of a re-crop ("moved"; 0 = never)
+    moved_iou: float = 0.5
+    # detector runs in a row that may find nothing on a track before it ends (a detector miss on a
+    # turned head is forgiven this often; a track on background the detector never confirms ends)
+    max_misses: int = 1
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
 
 
@@ -91,6 +97,7 @@ class _Track:
     smoother: FaceSmoother
     detected: DetectedBox | None = None  # set on the frame a detection (re)started the track
     last: Box | None = None  # the landmark box of the previous frame (for the motion prediction)
+    misses: int = 0  # detector runs in a row that did not confirm this track
 
 
 class FaceTracker:
@@ -131,12 +138,12 @@ class FaceTracker:
         self.stats.frames += 1
         self._since_detect += 1
         policy = self.policy
-        detected_now = False
+        found_now: list[tuple[Box, DetectedBox]] | None = None
         if not self._tracks or (
             policy.redetect_interval > 0 and self._since_detect >= policy.redetect_interval
         ):
-            self._merge_detections(self._detect(frame))
-            detected_now = True
+            found_now = self._detect(frame)
+            self._merge_detections(found_now)
         results: list[tuple[_Track, Face]] = []
         failed: list[tuple[_Track, str]] = []
         for track in self._tracks:
@@ -148,7 +155,7 @@ class FaceTracker:
                 failed.append((track, reason))
                 self.stats.count(reason)
         if failed:
-            found = [] if detected_now else self._detect(frame)
+            found = found_now if found_now is not None else self._detect(frame)
             for track, reason in failed:
                 kept = self._recover(frame, track, reason, found)
                 if kept is not None:
@@ -172,20 +179,34 @@ class FaceTracker:
         start = time.perf_counter_ns()
         found = self.aligner.detect_frame(frame)
         self._detect_ms = (time.perf_counter_ns() - start) / 1e6
-        return [(self.aligner.crop_box(item), item) for item in found]
+        crops = [(self.aligner.crop_box(item), item) for item in found]
+        return [(crop, item) for crop, item in crops if plausible_detection(crop, frame, self.policy)]
 
     def _merge_detections(self, found: list[tuple[Box, DetectedBox]]) -> None:
-        """Re-anchor tracks that a detection overlaps; a detection elsewhere starts a track."""
-        fresh = []
+        """Re-anchor tracks that a detection overlaps; a detection elsewhere starts a track.
+
+        A track no detection confirms counts a miss and ends after ``max_misses`` in a row. A
+        re-anchored track keeps its motion: the detection is where the moving face is now.
+        """
+        fresh, confirmed = [], set()
         for crop, item in found:
             track = self._matching(crop)
             if track is None:
                 fresh.append(_Track(crop, crop, FaceSmoother(self.policy.smoothing), item))
                 continue
-            track.anchor = crop
+            confirmed.add(id(track))
+            track.anchor, track.misses = crop, 0
             if box_iou(track.box, crop) < self.policy.reanchor_iou:
-                track.box, track.detected, track.last = crop, item, None
-        self._tracks = (self._tracks + fresh)[: max(self.max_faces, len(self._tracks))]
+                track.box, track.detected = crop, item
+        kept = []
+        for track in self._tracks:
+            if id(track) not in confirmed:
+                track.misses += 1
+                if track.misses > self.policy.max_misses:
+                    self.stats.lost += 1
+                    continue
+            kept.append(track)
+        self._tracks = (kept + fresh)[: max(self.max_faces, len(kept))]
 
     def _matching(self, crop: Box) -> _Track | None:
         best, best_iou = None, self.policy.match_iou
@@ -208,19 +229,23 @@ class FaceTracker:
             for crop, item in found
             if max(box_iou(crop, track.box), box_iou(crop, track.anchor)) >= self.policy.match_iou
         ]
-        if not matches and found and self.max_faces == 1:
+        jumped = not matches and bool(found) and self.max_faces == 1
+        if jumped:
             matches = found
         if matches:
             crop, item = max(matches, key=lambda pair: (box_iou(pair[0], track.anchor), pair[0].width))
             track.box = track.anchor = crop
-            track.detected = item
-            track.last = None
+            track.detected, track.misses = item, 0
+            if jumped:  # the motion up to here was not this face's (a cut, a track off the face)
+                track.last = None
             face = self._align(frame, track)
             return face if self.lost_reason(face, frame, track, check_drift=False) is None else None
-        if reason == "drift":
+        track.misses += 1
+        if reason in ("drift", "moved") and track.misses <= self.policy.max_misses:
             face = self._align(frame, track)
             if face.score >= self.policy.min_score:
-                track.anchor = track.box  # the detector cannot see it; trust landmarks that look right
+                if reason == "drift":  # the detector cannot see it; trust landmarks that look right
+                    track.anchor = track.box
                 return face
         return None
 
@@ -233,7 +258,7 @@ class FaceTracker:
         detected = track.detected
         face = self._align(frame, track)
         observed = self.next_box(face)
-        if not needs_recrop(observed, face.box, self.policy):
+        if not needs_recrop(observed, face.box, self.policy) or moved(observed, face.box, self.policy):
             return face
         if self.lost_reason(face, frame, track, check_drift=False) is not None:
             return face
@@ -290,7 +315,8 @@ def guard_reason(
     """The tracking guards as one pure function (the Android core's ``BoxTracker.guardReason`` too).
 
     ``next_box`` is the crop the landmarks ask for next, ``crop`` the one this frame used, ``anchor`` the
-    last confirming detector crop (None: no drift check). Returns the first guard that fires, or None.
+    last confirming detector crop (None: no "moved" or drift check). Returns the first guard that
+    fires, or None.
 
     >>> guard_reason(Box(10, 10, 60, 70), Box(10, 10, 60, 70), None, 0.9, 640, 480, TrackingPolicy()) is None
     True
@@ -307,9 +333,29 @@ def guard_reason(
         return "spread"
     if score < policy.min_score:
         return "score"
+    if anchor is not None and moved(next_box, crop, policy):
+        return "moved"
     if anchor is not None and _drifted(next_box, anchor, policy):
         return "drift"
     return None
+
+
+def moved(next_box: Box, crop: Box, policy: TrackingPolicy) -> bool:
+    """True when the landmarks ask for a crop that overlaps theirs less than ``policy.moved_iou``.
+
+    >>> moved(Box(0, 0, 100, 100), Box(60, 0, 160, 100), TrackingPolicy())
+    True
+    """
+    return policy.moved_iou > 0 and box_iou(next_box, crop) < policy.moved_iou
+
+
+def plausible_detection(crop: Box, frame: Frame, policy: TrackingPolicy) -> bool:
+    """A detector crop worth tracking: centre inside the frame (no face cut off at the border), sides
+    at least ``policy.min_face_px``, not wider than three frames (the Android core's ``isPlausible``)."""
+    centre_x, centre_y = (crop.x0 + crop.x1) / 2.0, (crop.y0 + crop.y1) / 2.0
+    inside = 0.0 <= centre_x < frame.width and 0.0 <= centre_y < frame.height
+    longest = 3.0 * max(frame.width, frame.height)
+    return inside and min(crop.width, crop.height) >= policy.min_face_px and crop.width <= longest
 
 
 def needs_recrop(next_box: Box, crop: Box, policy: TrackingPolicy) -> bool:

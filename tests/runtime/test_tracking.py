@@ -274,3 +274,62 @@ def test_a_still_face_is_never_realigned():
     tracker = FaceTracker(aligner, policy=TrackingPolicy(smoothing=SmoothingConfig(enabled=False)))  # type: ignore[arg-type]
     _run(tracker, aligner, len(truth))
     assert tracker.stats.recrops == 0
+
+
+class _BlindDetectorAligner(ScriptedAligner):
+    """The model keeps finding a plausible face; the detector stops seeing one after ``seen`` frames."""
+
+    def __init__(self, truth_boxes: list[Box | None], seen: int) -> None:
+        super().__init__(truth_boxes)
+        self.seen = seen
+
+    def detect_frame(self, frame: Frame) -> list[DetectedBox]:
+        if self.frame_index >= self.seen:
+            self.detect_calls += 1
+            return []
+        return super().detect_frame(frame)
+
+
+def test_a_track_the_detector_never_confirms_ends_after_max_misses():
+    truth = [Box(100, 80, 220, 230)] * 20
+    aligner = _BlindDetectorAligner(truth, seen=1)
+    policy = TrackingPolicy(redetect_interval=5, max_misses=1, smoothing=SmoothingConfig(enabled=False))
+    results = _run(FaceTracker(aligner, policy=policy), aligner, len(truth))  # type: ignore[arg-type]
+    counts = [len(faces) for faces in results]
+    # periodic runs on frames 6 (first miss: forgiven) and 11 (second: the track ends)
+    assert counts[:10] == [1] * 10 and counts[10:] == [0] * 10, counts
+
+
+def test_a_face_that_left_its_crop_asks_for_the_detector():
+    from asmnet_edge.runtime.tracking import guard_reason, moved
+
+    crop, policy = Box(100, 100, 200, 200), TrackingPolicy()
+    far = Box(160, 100, 260, 200)  # overlaps the crop by a quarter: the network saw part of the face
+    assert moved(far, crop, policy) and not moved(Box(105, 100, 205, 200), crop, policy)
+    assert guard_reason(far, crop, crop, 0.9, 640, 480, policy) == "moved"
+    assert guard_reason(far, crop, None, 0.9, 640, 480, policy) is None  # no anchor: recrop's check
+    assert guard_reason(far, crop, crop, 0.9, 640, 480, TrackingPolicy(moved_iou=0.0)) != "moved"
+
+
+def test_smoothing_damps_per_point_noise_and_keeps_a_rigidly_moving_shape():
+    from asmnet_edge.runtime.smoothing import FaceSmoother
+
+    rng = np.random.default_rng(1)
+    shape = UNIT_FACE * 120.0
+    smoother = FaceSmoother(SmoothingConfig())
+    raw, smoothed = [], []
+    for _ in range(60):
+        noisy = shape + 300.0 + rng.normal(0.0, 1.0, shape.shape)
+        raw.append(noisy)
+        smoothed.append(smoother(noisy, np.zeros(3), 120.0, 1 / 30)[0])
+    assert np.diff(smoothed[10:], axis=0).std() < 0.35 * np.diff(raw[10:], axis=0).std()
+    # a noise-free face turning and sliding fast: the shape is kept, and the points follow within 2 %
+    smoother = FaceSmoother(SmoothingConfig())
+    errors = []
+    for index in range(40):
+        angle = np.radians(0.8 * index)
+        turn = np.array([[np.cos(angle), np.sin(angle)], [-np.sin(angle), np.cos(angle)]])
+        truth = (shape - shape.mean(axis=0)) @ turn + [200.0 + 12.0 * index, 240.0]
+        seen = smoother(truth, np.zeros(3), 120.0, 1 / 30)[0]
+        errors.append(float(np.abs(seen - truth).max()))
+    assert max(errors[10:]) < 0.02 * 120.0, errors
