@@ -4,7 +4,8 @@ Writes reference vectors with ``scripts/android_vectors.py`` (Python runtime, re
 scikit-image), then builds and runs the JUnit 4 tests with ``android_demo/core/run_tests.sh``:
 crop and input tensor bytes must match exactly, landmarks within 1e-3 px, pose within 1e-4 deg; the
 refine stage's aligned input (RGB + heatmap) within one grey level of the numpy warp on at most 0.1 %
-of its bytes (measured: none), within 6 levels (mean 0.15) of OpenCV's, refined points within 1e-6 px.
+of its bytes (measured: none), within 6 levels (mean 0.15) of OpenCV's, refined points within 1e-6 px;
+the tracker's decisions exactly, the smoothed landmarks and pose within 1e-9.
 Needs javac/java 17+ and Debian's junit4 (``apt-get install -y openjdk-17-jdk-headless junit4``).
 """
 
@@ -91,6 +92,36 @@ def test_java_core_reproduces_the_python_runtime(junit_output: str) -> None:
     assert parity is not None, "the parity test did not run against the vectors"
     assert float(parity.group(1)) <= 1e-3
     assert float(parity.group(2)) <= 1e-4
+
+
+def test_java_smoother_matches_python(junit_output: str) -> None:
+    parity = re.search(
+        r"smoothing parity: max landmark difference (\S+) px, max pose difference (\S+) deg \((\d+) frames\)",
+        junit_output,
+    )
+    assert parity is not None, "the smoothing parity test did not run against the vectors"
+    assert float(parity.group(1)) <= 1e-9 and float(parity.group(2)) <= 1e-9
+    assert int(parity.group(3)) >= 100
+
+
+def test_tracker_vectors_exercise_every_rule(vectors: Path) -> None:
+    manifest = json.loads((vectors / "manifest.json").read_text())
+    sequence, blind = manifest["tracker_sequence"], manifest["tracker_sequence_blind"]
+    assert {"moved", "drift", "score"} <= set(sequence["reasons"]) and sequence["recrops"] > 3
+    assert sequence["lost"] >= 2 and blind["lost"] >= 1
+    frames = sequence["frames"] + blind["frames"]
+    forgiven = [  # the detector missed, and the face was re-run on the same crop and kept
+        frame
+        for frame in frames
+        if frame["detection"] is None
+        and len(frame["runs"]) == 2
+        and frame["runs"][0] == frame["runs"][1]
+        and frame["kept"]
+    ]
+    assert len(forgiven) >= 2
+    assert sum(frame["new_track"] for frame in frames) >= 4
+    names = {entry["name"] for entry in manifest["smoothing"]}
+    assert {"still_noisy", "moving_noisy", "turning_past_180"} == names
 
 
 def test_refine_vectors_cover_sizes_perturbations_and_wrong_stage1s(vectors: Path) -> None:

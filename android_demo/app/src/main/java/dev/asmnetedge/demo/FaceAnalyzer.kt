@@ -7,15 +7,16 @@ import androidx.camera.core.ImageProxy
 import dev.asmnetedge.core.Box
 import dev.asmnetedge.core.BoxTracker
 import dev.asmnetedge.core.FacePipeline
+import dev.asmnetedge.core.FaceSmoother
 import dev.asmnetedge.core.PixelImage
 
 /** What one analysed frame produced, in upright analysis-image pixels. */
 class FrameResult(
     val imageWidth: Int,
     val imageHeight: Int,
-    /** Flat [x0, y0, x1, y1, ...] landmarks, or null when no face is tracked. */
+    /** Flat [x0, y0, x1, y1, ...] landmarks (smoothed), or null when no face is tracked. */
     val landmarks: DoubleArray?,
-    /** [yaw, pitch, roll] in degrees (project convention), or null. */
+    /** [yaw, pitch, roll] in degrees (project convention, smoothed), or null. */
     val poseDeg: DoubleArray?,
     val box: Box?,
     /** True for the front camera, whose preview is mirrored. */
@@ -31,8 +32,9 @@ class FrameResult(
 
 /**
  * The CameraX analyzer: RGBA frame -> upright view -> face box (tracker, or the built-in detector
- * to start) -> LiteRT -> landmarks and pose. Runs on one background thread; settings changed from
- * the UI thread ([threads], [mirrored], [resetTracking]) are picked up at the next frame.
+ * to start) -> LiteRT -> landmarks and pose -> One-Euro smoothing (a fresh [FaceSmoother] per track;
+ * the tracker follows the unsmoothed landmarks, as in Python). Runs on one background thread; settings
+ * changed from the UI thread ([threads], [mirrored], [resetTracking]) are picked up at the next frame.
  */
 class FaceAnalyzer(
     private val context: Context,
@@ -47,6 +49,9 @@ class FaceAnalyzer(
     private var model: LandmarkModel? = null
     private var loadFailed = false
     private var tracker: BoxTracker? = null
+    private var smoother: FaceSmoother? = null
+    private var smoothedTrack = 0 // the BoxTracker.trackId() the smoother belongs to
+    private var lastTimestampNs = 0L
     private var frameBytes = ByteArray(0)
 
     /** Forget the tracked face (e.g. after switching cameras). */
@@ -65,10 +70,13 @@ class FaceAnalyzer(
         val model = currentModel() ?: return
         val frame = upright(image)
         val tracker = currentTracker(frame.width, frame.height)
+        val interval = frameInterval(image.imageInfo.timestamp)
 
         var detectorRan = false
+        var detection: Box? = null
         if (tracker.needsDetection()) {
-            tracker.detected(detector.detect(frame, model.metadata.cropMargin))
+            detection = detector.detect(frame, model.metadata.cropMargin)
+            tracker.detected(detection)
             detectorRan = true
         }
         var box = tracker.box()
@@ -78,19 +86,27 @@ class FaceAnalyzer(
         if (box != null) {
             val before = SystemClock.elapsedRealtimeNanos()
             var face = alignRecrop(model, frame, box, tracker)
-            // a guard fired (drift from the detector's anchor, implausible shape, ...): the detector
-            // runs on this same frame and the model again on the box it confirms
+            // a guard fired (moved out of its crop, drift from the detector's anchor, implausible
+            // shape, ...): the detector runs on this same frame and the model again on the box it
+            // confirms (or, for a face it misses that only moved or drifted, on the same box); a
+            // detector run earlier in this frame is reused, as in Python
             if (tracker.update(face.nextBox, face.box, face.score) != null) {
-                tracker.detected(detector.detect(frame, model.metadata.cropMargin))
+                if (!detectorRan) detection = detector.detect(frame, model.metadata.cropMargin)
+                tracker.detected(detection)
                 detectorRan = true
                 box = tracker.box()
-                face = if (box != null) model.run(frame, box).also { tracker.update(it.nextBox, it.box, it.score) } else face
+                if (box != null) {
+                    face = model.run(frame, box)
+                    // a reason now means the re-run failed too: the track ended on this frame
+                    if (tracker.update(face.nextBox, face.box, face.score) != null) box = null
+                }
             }
             modelNs = SystemClock.elapsedRealtimeNanos() - before
             if (box != null) {
                 box = face.box // the re-crop's, when the face was re-aligned on it
-                landmarks = face.landmarks
-                pose = face.poseDeg
+                val shown = smootherFor(tracker).smooth(face.landmarks, face.poseDeg, interval)
+                landmarks = shown.landmarks
+                pose = shown.poseDeg
             }
         }
         val frameNs = SystemClock.elapsedRealtimeNanos() - start
@@ -111,6 +127,21 @@ class FaceAnalyzer(
         val recrop = tracker.recropBox(face.nextBox, face.box, face.score) ?: return face
         val again = model.run(frame, recrop)
         return if (tracker.acceptRecrop(again.nextBox, again.box, again.score)) again else face
+    }
+
+    /** The smoother of the tracker's current track: a new one whenever a new track started. */
+    private fun smootherFor(tracker: BoxTracker): FaceSmoother {
+        val existing = smoother
+        if (existing != null && smoothedTrack == tracker.trackId()) return existing
+        smoothedTrack = tracker.trackId()
+        return FaceSmoother().also { smoother = it }
+    }
+
+    /** Seconds since the last analysed frame (camera timestamps), or 1/30 s when unknown. */
+    private fun frameInterval(timestampNs: Long): Double {
+        val last = lastTimestampNs
+        lastTimestampNs = timestampNs
+        return if (last > 0 && timestampNs > last) (timestampNs - last) / 1e9 else FaceSmoother.DEFAULT_INTERVAL
     }
 
     /** The loaded model, reloaded when the thread count changed; null after a load failure. */
@@ -136,6 +167,7 @@ class FaceAnalyzer(
             return existing
         }
         resetRequested = false
+        smoother = null // track ids start again with the new tracker
         return BoxTracker(width, height).also { tracker = it }
     }
 

@@ -176,19 +176,67 @@ public class GeometryTest {
         BoxTracker tracker = new BoxTracker(640, 480, 0);
         Box crop = new Box(100, 100, 240, 260);
         tracker.detected(crop);
-        Box ahead = new Box(160, 100, 300, 260); // 60 px on: IoU 0.4 with the crop it was found in
+        Box ahead = new Box(140, 100, 280, 260); // 40 px on: IoU 0.56 with the crop it was found in
         assertTrue(BoxTracker.needsRecrop(ahead, crop));
         assertNull("no re-crop for a face that fails the guards", tracker.recropBox(ahead, crop, 0.05));
         assertNull("nor for a still face", tracker.recropBox(new Box(102, 100, 242, 260), crop, 0.9));
+        Box far = new Box(160, 100, 300, 260); // 60 px on: IoU 0.4, the network saw part of the face
+        assertTrue(BoxTracker.moved(far, crop) && !BoxTracker.moved(ahead, crop));
+        assertNull("nor for a face that left its crop: the detector's job", tracker.recropBox(far, crop, 0.9));
         assertSame(ahead, tracker.recropBox(ahead, crop, 0.9));
         assertTrue(!tracker.acceptRecrop(new Box(200, 150, 210, 160), ahead, 0.9)); // too small: keep the first
         assertSame(crop, tracker.box());
-        assertTrue(tracker.acceptRecrop(new Box(162, 100, 302, 260), ahead, 0.9));
+        assertTrue(tracker.acceptRecrop(new Box(142, 100, 282, 260), ahead, 0.9));
         assertSame("the re-crop is the track's crop for this frame", ahead, tracker.box());
     }
 
     @Test
-    public void theNextCropCarriesTheLastMotionOnUntilADetectionReplacesIt() {
+    public void aFaceThatLeftItsCropAsksForTheDetectorWhichMayForgiveOneMiss() {
+        BoxTracker tracker = new BoxTracker(640, 480, 0);
+        Box crop = new Box(100, 100, 200, 200);
+        tracker.detected(crop);
+        Box far = new Box(160, 100, 260, 200); // overlaps the crop by a quarter
+        assertEquals("moved", BoxTracker.guardReason(far, crop, crop, 0.9, 640, 480));
+        assertNull("no anchor: the re-crop's check", BoxTracker.guardReason(far, crop, null, 0.9, 640, 480));
+        assertEquals("moved", tracker.update(far, crop, 0.9));
+        tracker.detected(null); // the detector misses it: forgiven once, re-run on the same crop
+        assertSame(crop, tracker.box());
+        assertEquals(1, tracker.misses());
+        assertNull("the re-run only has to score well", tracker.update(far, crop, 0.9));
+        assertSame("a moved face keeps its anchor", crop, tracker.anchor());
+        assertEquals(far.x0, tracker.box().x0, 0.0);
+        Box next = tracker.box();
+        assertEquals("drift", tracker.update(new Box(190, 100, 290, 200), next, 0.9)); // 90 px off the anchor
+        tracker.detected(null); // a second miss in a row: the track ends
+        assertNull(tracker.box());
+    }
+
+    @Test
+    public void aForgivenDriftMovesTheAnchorAndAJumpForgetsTheMotion() {
+        BoxTracker tracker = new BoxTracker(640, 480, 0);
+        tracker.detected(new Box(100, 100, 200, 200));
+        int first = tracker.trackId();
+        Box crop = tracker.box();
+        assertEquals("drift", tracker.update(new Box(114, 114, 186, 186), crop, 0.9)); // 0.72x the anchor
+        tracker.detected(null);
+        assertSame("the anchor becomes the crop", crop, tracker.anchor());
+        assertEquals("a low score ends the forgiven track", "score", tracker.update(crop, crop, 0.1));
+        assertNull(tracker.box());
+        tracker.detected(new Box(100, 100, 200, 200));
+        assertTrue("a new track", tracker.trackId() != first);
+        int second = tracker.trackId();
+        assertNull(tracker.update(new Box(100, 100, 200, 200), tracker.box(), 0.9));
+        assertNull(tracker.update(new Box(110, 100, 210, 200), tracker.box(), 0.9));
+        assertEquals("score", tracker.update(new Box(117, 100, 217, 200), tracker.box(), 0.1));
+        tracker.detected(new Box(400, 200, 500, 300)); // after a guard, a detection anywhere is the face
+        assertEquals(second, tracker.trackId());
+        assertEquals(400.0, tracker.box().x0, 0.0);
+        assertNull(tracker.update(new Box(400, 200, 500, 300), tracker.box(), 0.9));
+        assertEquals("the jump forgot the motion", 400.0, tracker.box().x0, 0.0);
+    }
+
+    @Test
+    public void theNextCropCarriesTheLastMotionOnThroughAConfirmingDetection() {
         BoxTracker tracker = new BoxTracker(640, 480, 0);
         tracker.detected(new Box(100, 100, 200, 220));
         assertNull(tracker.update(new Box(100, 100, 200, 220), tracker.box(), 0.9));
@@ -198,11 +246,13 @@ public class GeometryTest {
         assertEquals(100.0, tracker.box().width(), 1e-9);
         Box grown = BoxTracker.predict(new Box(0, 0, 200, 200), new Box(0, 0, 100, 100), 1.0);
         assertEquals("area growth clipped to 1.25", 200 * Math.sqrt(1.25), grown.width(), 1e-9);
-        tracker.detected(new Box(300, 100, 400, 220)); // elsewhere, no guard fired: the track stays
+        tracker.detected(new Box(300, 100, 400, 220)); // elsewhere, no guard fired: the track stays (a miss)
         assertEquals(117.0, tracker.box().x0, 1e-9);
+        assertEquals(1, tracker.misses());
         tracker.detected(new Box(160, 100, 260, 220)); // overlaps (IoU 0.4) but disagrees: replaces the crop
         assertEquals(160.0, tracker.box().x0, 1e-12);
+        assertEquals(0, tracker.misses());
         assertNull(tracker.update(new Box(165, 100, 265, 220), tracker.box(), 0.9));
-        assertEquals("the motion before the detection is forgotten", 165.0, tracker.box().x0, 1e-12);
+        assertEquals("the motion goes on: 165 + 0.7 * (165 - 110)", 203.5, tracker.box().x0, 1e-9);
     }
 }

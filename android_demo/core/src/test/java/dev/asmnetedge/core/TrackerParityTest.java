@@ -5,14 +5,15 @@ import static org.junit.Assert.assertTrue;
 import static org.junit.Assume.assumeTrue;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.BeforeClass;
 import org.junit.Test;
 
 /**
- * BoxTracker's guards, motion prediction, re-crop rule and a scripted video, and ShapeScore, against the
- * decisions and scores of the Python runtime ({@code scripts/android_tracker_vectors.py}).
+ * BoxTracker's guards, motion prediction, re-crop rule, plausible detections and two scripted videos, and
+ * ShapeScore, against the decisions and scores of the Python runtime ({@code scripts/android_tracker_vectors.py}).
  */
 public class TrackerParityTest {
     private static Vectors vectors;
@@ -34,8 +35,8 @@ public class TrackerParityTest {
     public void guardsFireExactlyAsInPython() {
         assumeTrue("no vectors (run through run_tests.sh)", vectors != null);
         List<Object> cases = Vectors.list(vectors.manifest.get("tracker_guards"));
-        assertEquals(400, cases.size());
-        int fired = 0;
+        assertEquals(600, cases.size());
+        Map<String, Integer> fired = new HashMap<>();
         for (Object value : cases) {
             Map<String, Object> entry = Vectors.object(value);
             Object expected = entry.get("reason");
@@ -43,9 +44,12 @@ public class TrackerParityTest {
                     box(entry.get("anchor")), Vectors.number(entry.get("score")),
                     (int) Vectors.number(entry.get("width")), (int) Vectors.number(entry.get("height")));
             assertEquals(entry.toString(), expected == Json.NULL ? null : expected, reason);
-            fired += reason == null ? 0 : 1;
+            fired.merge(String.valueOf(reason), 1, Integer::sum);
         }
-        assertEquals("both outcomes are covered", true, fired > 50 && fired < 350);
+        for (String reason : new String[] {"left-frame", "too-small", "aspect", "spread", "score", "moved", "drift"}) {
+            assertTrue("'" + reason + "' is covered: " + fired, fired.getOrDefault(reason, 0) >= 10);
+        }
+        assertTrue("passing cases are covered: " + fired, fired.getOrDefault("null", 0) >= 50);
     }
 
     private static void assertBox(String message, Box expected, Box actual, double tolerance) {
@@ -91,44 +95,84 @@ public class TrackerParityTest {
         assertTrue("both outcomes are covered: " + recrops, recrops > 50 && recrops < 150);
     }
 
+    @Test
+    public void plausibleDetectionsMatchPython() {
+        assumeTrue("no vectors (run through run_tests.sh)", vectors != null);
+        List<Object> cases = Vectors.list(vectors.manifest.get("tracker_plausible"));
+        assertEquals(300, cases.size());
+        int plausible = 0;
+        for (Object value : cases) {
+            Map<String, Object> entry = Vectors.object(value);
+            boolean answer = BoxTracker.isPlausible(box(entry.get("crop")), (int) Vectors.number(entry.get("width")),
+                    (int) Vectors.number(entry.get("height")));
+            assertEquals(entry.toString(), entry.get("plausible"), answer);
+            plausible += answer ? 1 : 0;
+        }
+        assertTrue("both outcomes are covered: " + plausible, plausible > 50 && plausible < 250);
+    }
+
     /**
-     * Python's FaceTracker on a scripted video, replayed through BoxTracker as FaceAnalyzer drives it:
-     * the same crops per frame, in the same order (first run, re-crop, run after a re-detection).
+     * Python's FaceTracker on a scripted video (moved and drift guards, forgiven and fatal detector
+     * misses, re-crops, cuts), replayed through BoxTracker as FaceAnalyzer drives it: the same crops per
+     * frame, in the same order (first run, re-crop, run after a re-detection), the same kept crop, lost
+     * tracks and new tracks (a new smoother).
      */
     @Test
     public void scriptedVideoRunsTheModelOnTheSameCropsAsPython() {
         assumeTrue("no vectors (run through run_tests.sh)", vectors != null);
-        Map<String, Object> sequence = Vectors.object(vectors.manifest.get("tracker_sequence"));
+        int recrops = replay(Vectors.object(vectors.manifest.get("tracker_sequence")));
+        assertTrue("the video re-crops", recrops > 3);
+    }
+
+    /** A face the detector stops seeing ends after MAX_MISSES + 1 periodic runs; one elsewhere takes over. */
+    @Test
+    public void aTrackTheDetectorNeverConfirmsEndsAsInPython() {
+        assumeTrue("no vectors (run through run_tests.sh)", vectors != null);
+        replay(Vectors.object(vectors.manifest.get("tracker_sequence_blind")));
+    }
+
+    /** Replays one recorded sequence; returns the number of re-crops. */
+    private static int replay(Map<String, Object> sequence) {
         SequenceModel model = new SequenceModel(sequence);
         BoxTracker tracker = new BoxTracker((int) Vectors.number(sequence.get("width")),
-                (int) Vectors.number(sequence.get("height")));
+                (int) Vectors.number(sequence.get("height")), (int) Vectors.number(sequence.get("redetect_interval")));
         List<Object> frames = Vectors.list(sequence.get("frames"));
         int recrops = 0;
+        int lost = 0;
+        int shownTrack = 0;
         for (int index = 0; index < frames.size(); index++) {
             Map<String, Object> frame = Vectors.object(frames.get(index));
-            model.observed = box(frame.get("observed"));
+            model.faces.clear();
+            for (Object face : Vectors.list(frame.get("faces"))) {
+                model.faces.add(box(face));
+            }
+            Box detection = box(frame.get("detection"));
             model.runs.clear();
+            int before = tracker.box() == null ? 0 : tracker.trackId();
             if (tracker.needsDetection()) {
-                tracker.detected(model.observed);
+                tracker.detected(detection);
+                lost += ended(before, tracker);
+                before = tracker.box() == null ? 0 : tracker.trackId();
             }
             Box kept = null;
             Box crop = tracker.box();
             if (crop != null) {
-                Box[] face = model.run(crop);
-                Box recrop = tracker.recropBox(face[0], face[1], model.score(face));
+                Run face = model.run(crop);
+                Box recrop = tracker.recropBox(face.next, face.crop, face.score);
                 if (recrop != null) {
                     recrops++;
-                    Box[] again = model.run(recrop);
-                    face = tracker.acceptRecrop(again[0], again[1], model.score(again)) ? again : face;
+                    Run again = model.run(recrop);
+                    face = tracker.acceptRecrop(again.next, again.crop, again.score) ? again : face;
                 }
-                kept = face[1];
-                if (tracker.update(face[0], face[1], model.score(face)) != null) {
-                    tracker.detected(model.observed);
+                kept = face.crop;
+                if (tracker.update(face.next, face.crop, face.score) != null) {
+                    tracker.detected(detection);
                     kept = tracker.box();
                     if (kept != null) {
                         face = model.run(kept);
-                        tracker.update(face[0], face[1], model.score(face));
+                        kept = tracker.update(face.next, face.crop, face.score) == null ? kept : null;
                     }
+                    lost += ended(before, tracker);
                 }
             }
             List<Object> expected = Vectors.list(frame.get("runs"));
@@ -137,18 +181,40 @@ public class TrackerParityTest {
                 assertBox("frame " + index + " run " + run, box(expected.get(run)), model.runs.get(run), 1e-6);
             }
             assertBox("frame " + index + " kept crop", box(frame.get("kept")), kept, 1e-6);
+            boolean newTrack = kept != null && tracker.trackId() != shownTrack;
+            assertEquals("frame " + index + " a new track (a new smoother)", frame.get("new_track"), newTrack);
+            shownTrack = kept != null ? tracker.trackId() : shownTrack;
         }
-        assertEquals((int) Vectors.number(sequence.get("recrops")), recrops);
-        assertTrue("the video re-crops", recrops > 3);
+        assertEquals("recrops", (int) Vectors.number(sequence.get("recrops")), recrops);
+        assertEquals("lost tracks", (int) Vectors.number(sequence.get("lost")), lost);
+        return recrops;
     }
 
-    /** The stand-in model of the scripted video: it finds the face whatever the crop (see the script). */
+    /** 1 when the track followed before ({@code trackId}, 0: none) ended, else 0. */
+    private static int ended(int trackId, BoxTracker tracker) {
+        return trackId != 0 && (tracker.box() == null || tracker.trackId() != trackId) ? 1 : 0;
+    }
+
+    /** One stand-in model run: the crop the landmarks ask for next, the crop used, the score. */
+    private static final class Run {
+        final Box next;
+        final Box crop;
+        final double score;
+
+        Run(Box next, Box crop, double score) {
+            this.next = next;
+            this.crop = crop;
+            this.score = score;
+        }
+    }
+
+    /** The stand-in model of the scripted video: it finds the face its crop overlaps most (see the script). */
     private static final class SequenceModel {
         final double margin;
         final double faceScore;
         final double noFaceScore;
         final List<Box> runs = new ArrayList<>();
-        Box observed;
+        final List<Box> faces = new ArrayList<>(); // the crops the scripted faces' landmarks ask for
 
         SequenceModel(Map<String, Object> sequence) {
             margin = Vectors.number(sequence.get("margin"));
@@ -156,14 +222,19 @@ public class TrackerParityTest {
             noFaceScore = Vectors.number(sequence.get("no_face_score"));
         }
 
-        /** {next box, crop}: the face's crop, or with no face the crop grown by the margin. */
-        Box[] run(Box crop) {
+        /** The face overlapping the crop most (the first on a tie), or with none the crop grown by the margin. */
+        Run run(Box crop) {
             runs.add(crop);
-            return new Box[] {observed != null ? observed : crop.expand(margin), crop};
-        }
-
-        double score(Box[] face) {
-            return observed != null ? faceScore : noFaceScore;
+            Box best = null;
+            double bestIou = 0.0;
+            for (Box face : faces) {
+                double iou = face.iou(crop);
+                if (iou > bestIou) {
+                    best = face;
+                    bestIou = iou;
+                }
+            }
+            return best != null ? new Run(best, crop, faceScore) : new Run(crop.expand(margin), crop, noFaceScore);
         }
     }
 
