@@ -11,19 +11,24 @@ same frame when (``TrackingPolicy``):
   way), or its centre is further than ``max_shift_drift`` anchor widths from the anchor's;
 - **score**: the face's shape plausibility (``Face.score``, from the shape model in the metadata) is
   below ``min_score``: the crop no longer shows a face the network knows;
+- **moved**: the landmarks' own crop overlaps the crop they came from less than ``moved_iou``: the
+  network saw only part of the face (a fast face that the same-frame re-crop, ``recrop_iou``, is
+  not trusted to catch);
 - **geometry**: the box leaves the frame, is smaller than ``min_face_px``, has an impossible aspect
   ratio, or changes size implausibly in one frame (``spread_range``);
 - **periodic**: every ``redetect_interval`` frames (also in the CLI and the Android core).
 
-A detection that overlaps a track re-anchors it; when the track's crop and the detection disagree
-(IoU < ``reanchor_iou``) the crop is replaced by the detection's and the face re-aligned on the same
-frame. When a guard fired, a single-face track moves to the detection even if they no longer overlap
-(it drifted off the face). A track whose guard fired and that no detection confirms ends, except when
-only drift fired, the detector found nothing and the face still scores well (the detector misses
-turned heads that the landmarks still follow): then the track goes on and its anchor moves to the
-current crop. Faces of a video are smoothed by a One-Euro
-filter (``asmnet_edge.runtime.smoothing``); the crops follow the unsmoothed landmarks, so smoothing adds
-no lag to tracking itself.
+A detection that overlaps a track re-anchors it (the track keeps its motion); when the track's crop
+and the detection disagree (IoU < ``reanchor_iou``) the crop is replaced by the detection's and the
+face re-aligned on the same frame. When a guard fired, a single-face track moves to the detection even
+if they no longer overlap (it drifted off the face). Every detector run that does not confirm a track
+counts a miss; after ``max_misses`` + 1 in a row the track ends (a track left on background once the
+face went out of view stops within two periodic runs). A miss after a "drift" or "moved" guard is
+forgiven within ``max_misses`` when the face still scores well (the detector misses turned heads that
+the landmarks still follow); after drift the anchor moves to the current crop. Detections whose
+centre lies outside the frame or that are under ``min_face_px`` are ignored. Faces of a video are
+smoothed (``asmnet_edge.runtime.smoothing``: rigid motion and shape filtered apart); the crops follow
+the unsmoothed landmarks, so smoothing adds no lag to tracking itself.
 
 >>> tracker = FaceTracker(FaceAligner.from_file("model.tflite"))  # doctest: +SKIP
 >>> for frame in frames:  # doctest: +SKIP
