@@ -136,8 +136,8 @@ def tracker_recrop_cases(count: int = 200) -> list[dict[str, Any]]:
         side = rng.uniform(30, 250)
         x0, y0 = rng.uniform(0, 500), rng.uniform(0, 400)
         crop = Box(x0, y0, x0 + side, y0 + side * rng.uniform(1.0, 1.3))
-        shift = rng.normal(0, 0.1 * side, 2)  # about half the pairs overlap less than 0.7
-        scale = float(np.exp(rng.normal(0, 0.1)))
+        shift = rng.normal(0, 0.05 * side, 2)  # about half the pairs overlap less than recrop_iou (0.85)
+        scale = float(np.exp(rng.normal(0, 0.05)))
         next_box = _moved(crop, shift, scale, scale)
         recrop = bool(needs_recrop(next_box, crop, policy))  # numpy floats give a numpy bool
         cases.append({"next": next_box.as_list(), "crop": crop.as_list(), "recrop": recrop})

@@ -70,7 +70,8 @@ class SmoothingConfig:
     # tuned on the tracking clips (benchmarks/results/tracking/default_main128b_swa17_23_int8_split.md):
     # one filter on the raw points had to choose between lag and jitter (beta 60: tracking NME 1.34x the
     # model's own on fast clips, jitter 0.35 % of the eye distance); split, the fast clips are 1.20x at
-    # jitter 0.37 %, the smooth ones 1.03x
+    # jitter 0.37 %, the smooth ones 1.03x (with the tracker's crop hold, default_main128b_swa33_40_int8.md:
+    # jitter 0.07 %)
     motion_min_cutoff: float = 1.0
     motion_beta: float = 60.0
     landmark_min_cutoff: float = 0.5

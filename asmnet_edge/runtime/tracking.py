@@ -70,7 +70,11 @@ class TrackingPolicy:
     # when the landmarks' own crop overlaps the crop they came from less than this (a fast face left
     # the crop's centre), the face is re-aligned on the landmarks' crop in the same frame (one more
     # model call, only on such frames; 0 = never)
-    recrop_iou: float = 0.7
+    recrop_iou: float = 0.85
+    # when the next crop overlaps the one this frame used at least this much, the crop is kept: the
+    # landmarks' own frame-to-frame noise does not move it (a crop that follows that noise feeds it back
+    # into the next prediction; 0 = always move)
+    hold_iou: float = 0.9
     # when they overlap it less than this, the face moved too far for its crop (the network only saw
     # part of it): the detector runs on this frame instead of a re-crop ("moved"; 0 = never)
     moved_iou: float = 0.5
@@ -172,7 +176,8 @@ class FaceTracker:
         faces = []
         for track, face in results:
             observed = self.next_box(face)
-            track.box = _predict(observed, track.last, self.policy.motion_prediction)
+            predicted = _predict(observed, track.last, self.policy.motion_prediction)
+            track.box = _hold(predicted, face.box, self.policy)
             track.last = observed
             faces.append(self._smooth(track, face, interval or self.frame_interval))
         self.stats.tracked_faces += len(faces)
@@ -384,6 +389,17 @@ def _predict(observed: Box, last: Box | None, share: float) -> Box:
     centre_y = (observed.y0 + observed.y1) / 2 + shift_y
     half_w, half_h = observed.width * scale / 2, observed.height * scale / 2
     return Box(centre_x - half_w, centre_y - half_h, centre_x + half_w, centre_y + half_h)
+
+
+def _hold(predicted: Box, crop: Box, policy: TrackingPolicy) -> Box:
+    """The next crop: ``crop`` (this frame's) when ``predicted`` overlaps it at least ``policy.hold_iou``.
+
+    >>> _hold(Box(1, 0, 101, 100), Box(0, 0, 100, 100), TrackingPolicy())
+    Box(x0=0, y0=0, x1=100, y1=100)
+    """
+    if policy.hold_iou > 0 and box_iou(predicted, crop) >= policy.hold_iou:
+        return crop
+    return predicted
 
 
 def _drifted(box: Box, anchor: Box, policy: TrackingPolicy) -> bool:

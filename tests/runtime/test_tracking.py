@@ -77,7 +77,9 @@ def _run(tracker: FaceTracker, aligner: ScriptedAligner, count: int) -> list[lis
     return results
 
 
-RAW = TrackingPolicy(redetect_interval=0, motion_prediction=0.0, smoothing=SmoothingConfig(enabled=False))
+RAW = TrackingPolicy(
+    redetect_interval=0, motion_prediction=0.0, hold_iou=0.0, smoothing=SmoothingConfig(enabled=False)
+)
 
 
 def test_moving_face_is_tracked_with_few_detections():
@@ -333,3 +335,15 @@ def test_smoothing_damps_per_point_noise_and_keeps_a_rigidly_moving_shape():
         seen = smoother(truth, np.zeros(3), 120.0, 1 / 30)[0]
         errors.append(float(np.abs(seen - truth).max()))
     assert max(errors[10:]) < 0.02 * 120.0, errors
+
+
+def test_a_still_face_keeps_its_crop_through_landmark_noise():
+    rng = np.random.default_rng(2)
+    noisy = [Box(200 + rng.normal(0, 1.5), 100 + rng.normal(0, 1.5), 330, 250) for _ in range(30)]
+    crops = {}
+    for hold in (0.0, 0.9):
+        aligner = ScriptedAligner(noisy)
+        policy = TrackingPolicy(redetect_interval=0, hold_iou=hold, smoothing=SmoothingConfig(enabled=False))
+        results = _run(FaceTracker(aligner, policy=policy), aligner, len(noisy))  # type: ignore[arg-type]
+        crops[hold] = {faces[0].box for faces in results[1:]}
+    assert len(crops[0.9]) == 1 and len(crops[0.0]) > 20, (len(crops[0.9]), len(crops[0.0]))

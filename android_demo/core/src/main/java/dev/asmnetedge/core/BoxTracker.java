@@ -57,7 +57,9 @@ public final class BoxTracker {
     /** Share of the last motion (shift, size change) added to the next crop (0: crop where the face was). */
     public static final double MOTION_PREDICTION = 0.7;
     /** Landmarks whose crop overlaps theirs less than this are re-aligned on it (0: never). */
-    public static final double RECROP_IOU = 0.7;
+    public static final double RECROP_IOU = 0.85;
+    /** A next crop that overlaps this frame's at least this much keeps this frame's (0: always move). */
+    public static final double HOLD_IOU = 0.9;
     /** Below this overlap the face left its crop: the detector runs, not a re-crop ("moved"; 0: never). */
     public static final double MOVED_IOU = 0.5;
     /** Detector runs in a row that may leave a track unconfirmed; one more ends it. */
@@ -265,7 +267,8 @@ public final class BoxTracker {
             reason = guardReason(next, crop, checked, score, imageWidth, imageHeight);
         }
         if (reason == null) {
-            box = predict(next, last, MOTION_PREDICTION);
+            Box predicted = predict(next, last, MOTION_PREDICTION);
+            box = HOLD_IOU > 0 && predicted.iou(crop) >= HOLD_IOU ? crop : predicted;
             last = next;
         } else if (judged != Rerun.NONE) {
             end();

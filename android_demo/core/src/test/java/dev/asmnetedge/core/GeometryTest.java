@@ -111,11 +111,15 @@ public class GeometryTest {
         Box first = tracker.box();
         assertNotNull(first);
         assertTrue("eyes sit in the upper part of the box", 200 - first.y0 < first.y1 - 200);
-        Box next = new Box(first.x0 + 2, first.y0, first.x1 + 2, first.y1);
+        Box still = new Box(first.x0 + 2, first.y0, first.x1 + 2, first.y1);
+        assertNull(tracker.update(still, first, 0.9));
+        assertEquals("a 2 px wobble keeps the crop (HOLD_IOU)", first.x0, tracker.box().x0, 0.0);
+        Box next = new Box(first.x0 + 30, first.y0, first.x1 + 30, first.y1);
         assertNull(tracker.update(next, first, 0.9));
-        assertEquals(next.x0, tracker.box().x0, 0.0);
+        assertTrue("a real move is followed", tracker.box().x0 > first.x0 + 20);
+        Box fitted = tracker.box();
         tracker.detected(new Box(next.x0 + 1, next.y0, next.x1 + 1, next.y1)); // agrees: keep the fitted box
-        assertEquals(next.x0, tracker.box().x0, 0.0);
+        assertEquals(fitted.x0, tracker.box().x0, 0.0);
         tracker.detected(null); // a missed periodic re-detection does not end a healthy track
         assertNotNull(tracker.box());
         Box crop = tracker.box();
