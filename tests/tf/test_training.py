@@ -33,7 +33,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[TrainConfig, list[dic
         batch_size=8,
         alpha=0.35,
         input_size=96,
-        steps_per_epoch=6,
+        steps_per_epoch=10,  # with 6, the held-out error of 5 faces rose on an AVX-512 host (22.4 -> 23.6 %)
         val_fraction=0.2,
         learning_rate=3e-3,
         workers=1,
@@ -65,7 +65,8 @@ def test_run_folder_holds_weights_pca_log_and_card(run) -> None:
         (2, "held", 6),
         (3, "held", 6),
     ]
-    assert int(curve[-1]["images_seen"]) == 3 * 6 * 8 and all(float(row["nme_percent"]) > 0 for row in curve)
+    assert int(curve[-1]["images_seen"]) == 3 * config.steps_per_epoch * config.batch_size
+    assert all(float(row["nme_percent"]) > 0 for row in curve)
     assert "val NME" in (out / "model_card.md").read_text()
     assert json.loads((out / "config.json").read_text())["input_size"] == 96
     loaded = load_asmnet(out / "asmnet.weights.h5")
